@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "FlashKVS",
+    products: [
+        .library(name: "FlashKVS", targets: ["FlashKVS"]),
+        .library(name: "FlashKVSTools", targets: ["FlashKVSTools"]),
+        .executable(name: "flashkvs", targets: ["flashkvs"]),
+        .executable(name: "flashkvs-bench", targets: ["flashkvs-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // The core: no dependencies, no Foundation, Embedded-compatible.
+        .target(name: "FlashKVS"),
+        // Host library: file-backed flash images, inspection, import/export.
+        .target(
+            name: "FlashKVSTools",
+            dependencies: ["FlashKVS", .product(name: "SystemPackage", package: "swift-system")]),
+        // The command-line tool for flash images.
+        .executableTarget(
+            name: "flashkvs",
+            dependencies: ["FlashKVSTools", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The benchmark workloads of shared/bench/WORKLOADS.md (op generator, digests).
+        .target(name: "BenchmarkWorkloads", dependencies: ["FlashKVS"]),
+        // The benchmark command.
+        .executableTarget(name: "flashkvs-bench", dependencies: ["BenchmarkWorkloads", "FlashKVS"]),
+        // Instantiates every public generic API; CI also builds it in Embedded mode.
+        .target(name: "EmbeddedSmoke", dependencies: ["FlashKVS"]),
+        // A short walk through the store's main job; `swift run flashkvs-demo`.
+        .executableTarget(name: "flashkvs-demo", dependencies: ["FlashKVS"]),
+        .testTarget(name: "FlashKVSTests", dependencies: ["FlashKVS"]),
+        .testTarget(name: "FlashKVSToolsTests", dependencies: ["FlashKVSTools", "FlashKVS"]),
+        .testTarget(name: "BenchmarkWorkloadsTests", dependencies: ["BenchmarkWorkloads"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// Placeholder; the benchmark workloads are being written (issue 7).

@@ -1,0 +1,1 @@
+// Placeholder; the Embedded smoke file is being written (issue 6).

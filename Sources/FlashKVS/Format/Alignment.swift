@@ -1,0 +1,11 @@
+/// The smallest multiple of `alignment` that is at least `value`.
+@inline(__always)
+func alignUp(_ value: Int, _ alignment: Int) -> Int {
+    (value + alignment - 1) / alignment * alignment
+}
+
+/// The largest multiple of `alignment` that is at most `value`.
+@inline(__always)
+func alignDown(_ value: Int, _ alignment: Int) -> Int {
+    value / alignment * alignment
+}

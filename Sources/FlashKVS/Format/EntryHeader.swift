@@ -1,0 +1,91 @@
+/// The 16-byte little-endian header that starts every entry on flash.
+///
+///     offset size field
+///          0    4 magic            selects the EntryFormat
+///          4    4 checksum         state bytes of the format's checksum
+///          8    1 alignment units  entry alignment = (units + 1) * 16 bytes
+///          9    1 key length       1...63
+///         10    2 value size       0xFFFF marks a deleted key (tombstone)
+///         12    4 transaction id   highest id wins for a key
+///
+/// The key, the value and zero padding up to the entry alignment follow.
+public struct EntryHeader: Equatable, Sendable {
+    /// Size of the header in bytes (also the minimum entry alignment).
+    public static let size = 16
+    /// Longest key in bytes.
+    public static let maxKeyLength = 63
+    /// Value-size field of a tombstone.
+    public static let tombstoneValueSize: UInt16 = 0xFFFF
+
+    public var magic: UInt32
+    public var checksumField: UInt32
+    public var alignmentUnits: UInt8
+    public var keyLength: UInt8
+    public var valueSizeField: UInt16
+    public var transactionID: UInt32
+
+    public init(
+        magic: UInt32, checksumField: UInt32 = 0, alignmentUnits: UInt8, keyLength: UInt8,
+        valueSizeField: UInt16, transactionID: UInt32
+    ) {
+        self.magic = magic
+        self.checksumField = checksumField
+        self.alignmentUnits = alignmentUnits
+        self.keyLength = keyLength
+        self.valueSizeField = valueSizeField
+        self.transactionID = transactionID
+    }
+
+    /// Decodes the first 16 bytes of `bytes` (which must hold at least 16).
+    public init(decoding bytes: Span<UInt8>) {
+        magic = Self.loadUInt32(bytes, 0)
+        checksumField = Self.loadUInt32(bytes, 4)
+        alignmentUnits = bytes[8]
+        keyLength = bytes[9]
+        valueSizeField = UInt16(bytes[10]) | UInt16(bytes[11]) << 8
+        transactionID = Self.loadUInt32(bytes, 12)
+    }
+
+    /// Whether this entry marks a deleted key.
+    public var isTombstone: Bool { valueSizeField == Self.tombstoneValueSize }
+    /// Number of value bytes stored (0 for a tombstone).
+    public var valueSize: Int { isTombstone ? 0 : Int(valueSizeField) }
+    /// The entry's alignment in bytes, 16...4096.
+    public var alignmentBytes: Int { (Int(alignmentUnits) + 1) * 16 }
+    /// Bytes the whole entry occupies on flash, padding included.
+    public var entrySize: Int { alignUp(Self.size + Int(keyLength) + valueSize, alignmentBytes) }
+    /// Bytes of key and value.
+    var contentSize: Int { Int(keyLength) + valueSize }
+
+    /// The alignment-units field for a partition alignment:
+    /// `ceil(alignment / 16) - 1`.
+    public static func alignmentUnits(forPartitionAlignment alignment: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: (alignment + 15) / 16 - 1)
+    }
+
+    /// Writes the 16 header bytes, with the checksum field zeroed when
+    /// `zeroChecksum` (the form the checksum is computed over).
+    func encode(into bytes: inout MutableSpan<UInt8>, zeroChecksum: Bool = false) {
+        Self.storeUInt32(magic, &bytes, 0)
+        Self.storeUInt32(zeroChecksum ? 0 : checksumField, &bytes, 4)
+        bytes[8] = alignmentUnits
+        bytes[9] = keyLength
+        bytes[10] = UInt8(truncatingIfNeeded: valueSizeField)
+        bytes[11] = UInt8(truncatingIfNeeded: valueSizeField >> 8)
+        Self.storeUInt32(transactionID, &bytes, 12)
+    }
+
+    @inline(__always)
+    static func loadUInt32(_ bytes: Span<UInt8>, _ offset: Int) -> UInt32 {
+        UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
+            | UInt32(bytes[offset + 3]) << 24
+    }
+
+    @inline(__always)
+    static func storeUInt32(_ value: UInt32, _ bytes: inout MutableSpan<UInt8>, _ offset: Int) {
+        bytes[offset] = UInt8(truncatingIfNeeded: value)
+        bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 8)
+        bytes[offset + 2] = UInt8(truncatingIfNeeded: value >> 16)
+        bytes[offset + 3] = UInt8(truncatingIfNeeded: value >> 24)
+    }
+}

@@ -1,0 +1,18 @@
+/// The pw_kvs key hash: the sum of `key[i] * 65599^(i+1)` modulo 2^32,
+/// with key bytes taken as unsigned (the behaviour of pw_kvs on ARM; on
+/// x86 hosts the reference sign-extends bytes >= 0x80).
+///
+/// The hash is never stored on flash; it identifies keys in RAM, and two
+/// different keys with the same hash cannot both be stored. O(key length).
+public enum KeyHash {
+    @inline(__always)
+    public static func of(_ key: Span<UInt8>) -> UInt32 {
+        var hash: UInt32 = 0
+        var coefficient: UInt32 = 65599
+        for index in 0..<key.count {
+            hash &+= coefficient &* UInt32(key[index])
+            coefficient &*= 65599
+        }
+        return hash
+    }
+}

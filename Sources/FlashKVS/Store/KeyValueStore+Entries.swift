@@ -1,0 +1,258 @@
+/// An entry header and the partition address it was read from.
+struct LocatedEntry {
+    var header: EntryHeader
+    var address: Int
+}
+
+/// Accumulates an entry's bytes and programs them in chunks of
+/// `chunkSize` (256 rounded down to the alignment), as pw_kvs does; the last
+/// chunk is zero-padded to the alignment.
+struct AlignedWriter {
+    let buffer: UnsafeMutableBufferPointer<UInt8>
+    let chunkSize: Int
+    let alignment: Int
+    var address: Int
+    var filled = 0
+
+    init(buffer: UnsafeMutableBufferPointer<UInt8>, alignment: Int, address: Int) {
+        self.buffer = buffer
+        self.alignment = alignment
+        self.chunkSize = alignDown(buffer.count, alignment)
+        self.address = address
+    }
+}
+
+// Entry I/O. Each function performs exactly the flash reads and writes of
+// the reference implementation (spec Appendix A), so that fault-injection
+// scenarios and flash counters match pw_kvs.
+extension KeyValueStore {
+    /// Reads and checks the header at `address` (one 16-byte read).
+    /// - Throws: `.notFound` if the magic is erased (free space);
+    ///   `.dataLoss` for an unknown magic, a key longer than 63 bytes or an
+    ///   entry that runs past its sector; or the read error.
+    func readHeader(at address: Int) throws(KVSError) -> EntryHeader {
+        let bytes = scratch.header.buffer
+        var span = bytes.mutableSpan
+        try partition.read(at: address, into: &span)
+        let erased = partition.erasedByte
+        if bytes[0] == erased && bytes[1] == erased && bytes[2] == erased && bytes[3] == erased {
+            throw .notFound
+        }
+        let header = EntryHeader(decoding: span.span)
+        guard Int(header.keyLength) <= EntryHeader.maxKeyLength, format(magic: header.magic) != nil else {
+            throw .dataLoss
+        }
+        // Beyond the reference (spec 7.2 B4): an entry never crosses its sector's end.
+        guard address % sectorSize + header.entrySize <= sectorSize else { throw .dataLoss }
+        return header
+    }
+
+    /// Reads the key of the entry at `address` into `scratch.key`; returns
+    /// its length.
+    /// - Throws: `.dataLoss` for a zero or oversized key length, or the read error.
+    func readKey(_ header: EntryHeader, at address: Int) throws(KVSError) -> Int {
+        let length = Int(header.keyLength)
+        guard length > 0, length <= EntryHeader.maxKeyLength else { throw .dataLoss }
+        var span = scratch.key.buffer.extracting(0..<length).mutableSpan
+        try partition.read(at: address + EntryHeader.size, into: &span)
+        return length
+    }
+
+    /// The key most recently read by ``readKey(_:at:)``.
+    func lastReadKey(count: Int) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(scratch.key.buffer.extracting(0..<count))
+    }
+
+    /// Verifies the checksum of the entry at `address` over the bytes on
+    /// flash, padding included, reading in chunks of 32 bytes.
+    /// - Throws: `.dataLoss` if the stored checksum field differs from
+    ///   `header`'s or the checksum does not match; or the read error.
+    func verifyInFlash(_ header: EntryHeader, at address: Int) throws(KVSError) {
+        guard let format = format(magic: header.magic) else { throw .dataLoss }
+        let chunk = scratch.chunk.buffer
+        let size = header.entrySize
+        var length = min(chunk.count, size)
+        var span = chunk.extracting(0..<length).mutableSpan
+        try partition.read(at: address, into: &span)
+        let stored = EntryHeader.loadUInt32(span.span, 4)
+        guard stored == header.checksumField else { throw .dataLoss }
+        let checksum = format.checksum
+        if checksum.byteCount == 0 {
+            guard header.checksumField == 0 else { throw .dataLoss }
+            return
+        }
+        for index in 4..<8 { chunk[index] = 0 }
+        var state = checksum.initialState
+        var offset = 0
+        while true {
+            state = checksum.update(state, UnsafeBufferPointer(chunk.extracting(0..<length)).span)
+            offset += length
+            if offset == size { break }
+            length = min(chunk.count, size - offset)
+            var next = chunk.extracting(0..<length).mutableSpan
+            try partition.read(at: address + offset, into: &next)
+        }
+        guard checksum.matches(field: header.checksumField, state: state) else { throw .dataLoss }
+    }
+
+    /// Whether `header`'s checksum matches `key` and `value` held in RAM
+    /// (with zero padding). No flash access.
+    func verifyInMemory(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> Bool {
+        guard let format = format(magic: header.magic) else { return false }
+        return format.checksum.matches(
+            field: header.checksumField, state: Self.checksumState(format.checksum, header, key, value))
+    }
+
+    /// The checksum state of an entry held in RAM.
+    static func checksumState(_ checksum: Checksum, _ header: EntryHeader, _ key: Span<UInt8>, _ value: Span<UInt8>) -> UInt32 {
+        if checksum.byteCount == 0 { return 0 }
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
+        var span = bytes.mutableSpan
+        header.encode(into: &span, zeroChecksum: true)
+        var state = checksum.update(checksum.initialState, span.span)
+        state = checksum.update(state, key)
+        state = checksum.update(state, value)
+        return checksum.updateWithZeros(state, count: header.entrySize - EntryHeader.size - key.count - value.count)
+    }
+
+    /// Reads up to `buffer.count` value bytes from `offset` into `buffer`.
+    /// - Returns: the number of bytes read.
+    /// - Throws: `.outOfRange` if `offset` is past the value;
+    ///   `.resourceExhausted` when the buffer is full before the value ends
+    ///   (the buffer holds the first `buffer.count` bytes); or the read error.
+    func readValue(_ entry: LocatedEntry, into buffer: inout MutableSpan<UInt8>, offset: Int) throws(KVSError) -> Int {
+        let size = entry.header.valueSize
+        guard offset >= 0, offset <= size else { throw .outOfRange }
+        let remaining = size - offset
+        let count = min(buffer.count, remaining)
+        if count > 0 {
+            var part = buffer.extracting(0..<count)
+            try partition.read(at: entry.address + EntryHeader.size + Int(entry.header.keyLength) + offset, into: &part)
+        }
+        if count < remaining { throw .resourceExhausted }
+        return count
+    }
+
+    /// Whether the stored value equals `value` (compared in 32-byte chunks).
+    /// A read error counts as a difference.
+    func valueMatches(_ entry: LocatedEntry, _ value: Span<UInt8>) -> Bool {
+        guard entry.header.valueSize == value.count else { return false }
+        let chunk = scratch.chunk.buffer
+        let start = entry.address + EntryHeader.size + Int(entry.header.keyLength)
+        var offset = 0
+        while offset < value.count {
+            let length = min(chunk.count, value.count - offset)
+            var span = chunk.extracting(0..<length).mutableSpan
+            do { try partition.read(at: start + offset, into: &span) } catch { return false }
+            for index in 0..<length where chunk[index] != value[offset + index] { return false }
+            offset += length
+        }
+        return true
+    }
+
+    /// A header for a new entry in the primary format, checksum included.
+    func makeHeader(key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, transactionID: UInt32) -> EntryHeader {
+        var header = EntryHeader(
+            magic: primaryFormat.magic, alignmentUnits: alignmentUnits, keyLength: UInt8(truncatingIfNeeded: key.count),
+            valueSizeField: deleted ? EntryHeader.tombstoneValueSize : UInt16(truncatingIfNeeded: value.count),
+            transactionID: transactionID)
+        let checksum = primaryFormat.checksum
+        header.checksumField = checksum.fieldValue(Self.checksumState(checksum, header, key, deleted ? Span() : value))
+        return header
+    }
+
+    /// Programs a whole entry at `address`.
+    /// - Throws: `.internal` for an alignment above 256; the write error.
+    func writeEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
+        guard header.alignmentBytes <= Scratch.writeBufferSize else { throw .internal }
+        var writer = AlignedWriter(buffer: scratch.write.buffer, alignment: header.alignmentBytes, address: address)
+        var headerBytes = InlineArray<16, UInt8>(repeating: 0)
+        var headerSpan = headerBytes.mutableSpan
+        header.encode(into: &headerSpan)
+        try append(headerSpan.span, to: &writer)
+        try append(key, to: &writer)
+        if !header.isTombstone { try append(value, to: &writer) }
+        try flush(&writer)
+    }
+
+    /// Programs `header` at `destination` followed by the key and value of
+    /// the entry at `source`, streamed from flash (reads of 240 bytes, then
+    /// 256), padded to `header`'s alignment.
+    /// - Throws: `.internal` for an alignment above 256; read or write errors.
+    func copyEntry(_ header: EntryHeader, from source: Int, to destination: Int) throws(KVSError) {
+        guard header.alignmentBytes <= Scratch.writeBufferSize else { throw .internal }
+        var writer = AlignedWriter(buffer: scratch.write.buffer, alignment: header.alignmentBytes, address: destination)
+        var headerBytes = InlineArray<16, UInt8>(repeating: 0)
+        var headerSpan = headerBytes.mutableSpan
+        header.encode(into: &headerSpan)
+        try append(headerSpan.span, to: &writer)
+        var remaining = header.contentSize
+        var from = source + EntryHeader.size
+        while remaining > 0 {
+            let length = min(writer.chunkSize - writer.filled, remaining)
+            var span = writer.buffer.extracting(writer.filled..<(writer.filled + length)).mutableSpan
+            try partition.read(at: from, into: &span)
+            writer.filled += length
+            from += length
+            remaining -= length
+            if writer.filled == writer.chunkSize { try writeChunk(&writer, length: writer.chunkSize) }
+        }
+        try flush(&writer)
+    }
+
+    /// A copy of `entry`'s header moved to `format` with a new transaction
+    /// id and the partition's alignment; its checksum is recomputed over the
+    /// key and value read from flash (32-byte reads; none without checksum).
+    func updatedHeader(_ entry: LocatedEntry, format: EntryFormat, transactionID: UInt32) throws(KVSError) -> EntryHeader {
+        var header = entry.header
+        header.magic = format.magic
+        header.alignmentUnits = alignmentUnits
+        header.transactionID = transactionID
+        header.checksumField = 0
+        let checksum = format.checksum
+        guard checksum.byteCount > 0 else { return header }
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
+        var span = bytes.mutableSpan
+        header.encode(into: &span, zeroChecksum: true)
+        var state = checksum.update(checksum.initialState, span.span)
+        let chunk = scratch.chunk.buffer
+        var offset = 0
+        while offset < header.contentSize {
+            let length = min(chunk.count, header.contentSize - offset)
+            var part = chunk.extracting(0..<length).mutableSpan
+            try partition.read(at: entry.address + EntryHeader.size + offset, into: &part)
+            state = checksum.update(state, part.span)
+            offset += length
+        }
+        state = checksum.updateWithZeros(state, count: header.entrySize - EntryHeader.size - header.contentSize)
+        header.checksumField = checksum.fieldValue(state)
+        return header
+    }
+
+    // MARK: Aligned writing
+
+    private func append(_ bytes: Span<UInt8>, to writer: inout AlignedWriter) throws(KVSError) {
+        var index = 0
+        while index < bytes.count {
+            let length = min(writer.chunkSize - writer.filled, bytes.count - index)
+            for offset in 0..<length { writer.buffer[writer.filled + offset] = bytes[index + offset] }
+            writer.filled += length
+            index += length
+            if writer.filled == writer.chunkSize { try writeChunk(&writer, length: writer.chunkSize) }
+        }
+    }
+
+    private func flush(_ writer: inout AlignedWriter) throws(KVSError) {
+        guard writer.filled > 0 else { return }
+        let padded = alignUp(writer.filled, writer.alignment)
+        for index in writer.filled..<padded { writer.buffer[index] = 0 }
+        try writeChunk(&writer, length: padded)
+    }
+
+    private func writeChunk(_ writer: inout AlignedWriter, length: Int) throws(KVSError) {
+        let span = UnsafeBufferPointer(writer.buffer.extracting(0..<length)).span
+        try partition.write(at: writer.address, span)
+        writer.address += length
+        writer.filled = 0
+    }
+}

@@ -1,0 +1,147 @@
+/// Sectors that placement and garbage collection must leave alone: those
+/// of the addresses already reserved for the write in progress, and those
+/// holding copies of up to two keys.
+struct AvoidList {
+    /// The first `reservedCount` addresses of `scratch.reserved`.
+    var reservedCount = 0
+    /// A key whose copies' sectors are avoided (one being completed).
+    var descriptor: Int? = nil
+    /// A second key whose copies' sectors are avoided (one being relocated).
+    var relocating: Int? = nil
+}
+
+extension KeyValueStore {
+    func isAvoided(_ sector: Int, _ avoid: AvoidList) -> Bool {
+        for copy in 0..<avoid.reservedCount where sectors.sector(of: scratch.reserved[copy]) == sector { return true }
+        return hasCopy(avoid.descriptor, in: sector) || hasCopy(avoid.relocating, in: sector)
+    }
+
+    private func hasCopy(_ descriptor: Int?, in sector: Int) -> Bool {
+        guard let descriptor else { return false }
+        for copy in 0..<keys.addressCount(descriptor)
+        where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+            return true
+        }
+        return false
+    }
+
+    /// Chooses a sector for `size` new bytes (pw_kvs `Sectors::Find`);
+    /// this is where wear leveling happens. Visits sectors in rotation order
+    /// after `lastNewSector`:
+    /// 1. a partly written sector with room (for relocation: only one with
+    ///    nothing reclaimable);
+    /// 2. else the first empty sector, if it is not the last one (writes
+    ///    keep one erased sector in reserve; relocation may use it), which
+    ///    becomes `lastNewSector`;
+    /// 3. for relocation, else the sector with room and the most
+    ///    reclaimable bytes.
+    /// - Returns: nil if no sector qualifies. O(sectors).
+    func findSpace(size: Int, forRelocation: Bool, avoiding avoid: AvoidList) -> Int? {
+        let count = partition.sectorCount
+        var firstEmpty: Int? = nil
+        var secondEmptySeen = false
+        var mostReclaimable: Int? = nil
+        for step in 0..<count {
+            let sector = (sectors.lastNewSector + 1 + step) % count
+            if isAvoided(sector, avoid) { continue }
+            let empty = sectors.isEmpty(sector)
+            if !empty && sectors.writableBytes(sector) >= size {
+                let reclaimable = sectors.recoverableBytes(sector)
+                if !forRelocation || reclaimable == 0 { return sector }
+                if mostReclaimable.map({ sectors.recoverableBytes($0) < reclaimable }) ?? true {
+                    mostReclaimable = sector
+                }
+            }
+            if empty {
+                if firstEmpty == nil { firstEmpty = sector } else if !forRelocation { secondEmptySeen = true }
+            }
+        }
+        if let firstEmpty, forRelocation || secondEmptySeen {
+            sectors.lastNewSector = firstEmpty
+            return firstEmpty
+        }
+        return forRelocation ? mostReclaimable : nil
+    }
+
+    /// The sector to collect next (pw_kvs `FindSectorToGarbageCollect`), in
+    /// rotation order after `lastNewSector`: the first holding only stale
+    /// data; else the one with the most reclaimable bytes; else the one with
+    /// the most valid bytes (to move live data out of the way). O(sectors).
+    func sectorToCollect(avoiding avoid: AvoidList) -> Int? {
+        let count = partition.sectorCount
+        let start = sectors.lastNewSector + 1
+        for step in 0..<count {
+            let sector = (start + step) % count
+            if sectors.validBytes(sector) == 0 && sectors.recoverableBytes(sector) > 0 && !isAvoided(sector, avoid) {
+                return sector
+            }
+        }
+        var candidate: Int? = nil
+        var best = 0
+        for step in 0..<count {
+            let sector = (start + step) % count
+            if sectors.recoverableBytes(sector) > best && !isAvoided(sector, avoid) {
+                candidate = sector
+                best = sectors.recoverableBytes(sector)
+            }
+        }
+        if candidate != nil { return candidate }
+        for step in 0..<count {
+            let sector = (start + step) % count
+            if sectors.validBytes(sector) > best && !isAvoided(sector, avoid) {
+                candidate = sector
+                best = sectors.validBytes(sector)
+            }
+        }
+        return candidate
+    }
+
+    /// Collects one sector chosen by ``sectorToCollect(avoiding:)``.
+    /// - Throws: `.notFound` if there is nothing to collect; otherwise as
+    ///   ``garbageCollectSector(_:avoiding:)``.
+    func garbageCollect(avoiding avoid: AvoidList) throws(KVSError) {
+        guard let sector = sectorToCollect(avoiding: avoid) else { throw .notFound }
+        try garbageCollectSector(sector, avoiding: avoid)
+    }
+
+    /// Moves every live copy out of `sector`, then erases it.
+    ///
+    /// The sector is marked corrupt before the erase, so a failed erase
+    /// leaves it unusable rather than half-trusted.
+    /// - Throws: `.internal` if valid bytes remain after relocation; a
+    ///   relocation or erase error.
+    /// - Complexity: O(keys x redundancy) plus the copies and one erase.
+    func garbageCollectSector(_ sector: Int, avoiding avoid: AvoidList) throws(KVSError) {
+        if sectors.validBytes(sector) > 0 {
+            for descriptor in 0..<keys.count {
+                for copy in 0..<keys.addressCount(descriptor)
+                where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+                    try relocate(descriptor, copy: copy, avoiding: avoid)
+                }
+            }
+        }
+        guard sectors.validBytes(sector) == 0 else { throw .internal }
+        if !sectors.isEmpty(sector) {
+            sectors.markCorrupt(sector)
+            sectorEraseCount += 1
+            try partition.erase(at: sectors.base(of: sector))
+            sectors.setWritable(sector, sectorSize)
+        }
+    }
+
+    /// Copies one copy of a key to another sector, unchanged (same header),
+    /// away from the key's other copies and the avoided sectors.
+    private func relocate(_ descriptor: Int, copy: Int, avoiding avoid: AvoidList) throws(KVSError) {
+        let source = keys.address(descriptor, copy: copy)
+        let entry = try readEntry(descriptor)
+        var relocationAvoid = avoid
+        relocationAvoid.relocating = descriptor
+        guard let destinationSector = findSpace(
+            size: entry.header.entrySize, forRelocation: true, avoiding: relocationAvoid)
+        else { throw .resourceExhausted }
+        let destination = sectors.nextWritableAddress(destinationSector)
+        try copyEntry(entry.header, from: entry.address, toSectorAt: destination)
+        sectors.removeValid(sectors.sector(of: source), entry.header.entrySize)
+        keys.replaceAddress(descriptor, copy: copy, with: destination)
+    }
+}

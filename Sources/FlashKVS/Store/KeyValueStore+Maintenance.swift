@@ -1,0 +1,125 @@
+extension KeyValueStore {
+    /// Garbage-collects one sector, repairing detected errors first unless
+    /// recovery is `.manual`.
+    /// - Throws: `.failedPrecondition` before ``initialize()``; `.notFound`
+    ///   if no sector can be collected; a repair or collection error.
+    public func partialMaintenance() throws(KVSError) {
+        guard state != .notInitialized else { throw .failedPrecondition }
+        if checkForErrors() && options.recovery != .manual {
+            try repair()
+        }
+        try garbageCollect(avoiding: AvoidList())
+    }
+
+    /// Repairs detected errors (in every recovery mode), rewrites entries of
+    /// older formats in the primary format, and garbage-collects every
+    /// sector that holds only stale data (every sector with anything
+    /// reclaimable when the partition is over 70 % in use or entries were
+    /// rewritten).
+    /// - Throws: `.failedPrecondition` before ``initialize()``; the first
+    ///   repair, migration or collection error.
+    public func fullMaintenance() throws(KVSError) {
+        try fullMaintenance(heavy: false)
+    }
+
+    /// ``fullMaintenance()``, then also collects every sector with anything
+    /// reclaimable and drops deleted keys (their tombstones are erased and
+    /// their key-table slots freed). Changes iteration order.
+    /// - Throws: as ``fullMaintenance()``.
+    public func heavyMaintenance() throws(KVSError) {
+        try fullMaintenance(heavy: true)
+    }
+
+    private func fullMaintenance(heavy: Bool) throws(KVSError) {
+        guard state != .notInitialized else { throw .failedPrecondition }
+        if checkForErrors() { try repair() }
+        var firstError: KVSError? = nil
+        var migrated = 0
+        do {
+            migrated = try migrateEntriesToPrimaryFormat()
+        } catch {
+            firstError = error
+        }
+        let threshold = partition.size * 70 / 100
+        let force = heavy || storageStats.inUseBytes > threshold || migrated > 0
+        let start = sectors.lastNewSector
+        if let error = collectPass(startingAfter: start, force: force) { firstError = firstError ?? error }
+        if heavy {
+            do {
+                try removeDeletedKeys()
+            } catch {
+                firstError = firstError ?? error
+            }
+            if let error = collectPass(startingAfter: start, force: true) { firstError = firstError ?? error }
+        }
+        if let firstError { throw firstError }
+    }
+
+    /// Visits every sector once, in rotation order after `start`, and
+    /// collects those with reclaimable bytes and (unless `force`) no valid
+    /// bytes. Stops at the first failure and returns it.
+    private func collectPass(startingAfter start: Int, force: Bool) -> KVSError? {
+        let count = partition.sectorCount
+        for step in 0..<count {
+            let sector = (start + 1 + step) % count
+            if sectors.recoverableBytes(sector) > 0 && (force || sectors.validBytes(sector) == 0) {
+                do {
+                    try garbageCollectSector(sector, avoiding: AvoidList())
+                } catch {
+                    return error
+                }
+            }
+        }
+        return nil
+    }
+
+    /// Forgets deleted keys: their entries stop counting as valid, so the
+    /// next collection erases them. Must follow a forced collection pass
+    /// (no older version of the key may remain on flash).
+    private func removeDeletedKeys() throws(KVSError) {
+        var descriptor = 0
+        while descriptor < keys.count {
+            guard keys.isDeleted(descriptor) else {
+                descriptor += 1
+                continue
+            }
+            let size = try readEntry(descriptor).header.entrySize
+            for copy in 0..<keys.addressCount(descriptor) {
+                sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), size)
+            }
+            keys.remove(descriptor)
+        }
+    }
+
+    /// Rewrites every entry whose format is not the primary one, with a new
+    /// transaction id, the primary format and the partition's alignment.
+    /// - Returns: the number of keys rewritten.
+    private func migrateEntriesToPrimaryFormat() throws(KVSError) -> Int {
+        var migrated = 0
+        let primary = primaryFormat
+        for descriptor in 0..<keys.count {
+            let entry = try readEntry(descriptor)
+            if entry.header.magic == primary.magic { continue }
+            migrated += 1
+            lastTransactionID &+= 1
+            let header = try updatedHeader(entry, format: primary, transactionID: lastTransactionID)
+            try reserveAddresses(size: header.entrySize)
+            do {
+                try copyEntry(header, from: entry.address, toSectorAt: scratch.reserved[0])
+            } catch {
+                throw error
+            }
+            for copy in 0..<keys.addressCount(descriptor) {
+                // pw_kvs subtracts the new entry's size here (spec 7.2 B11).
+                sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), header.entrySize)
+            }
+            keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                       deleted: keys.isDeleted(descriptor), address: scratch.reserved[0])
+            for copy in 1..<redundancy {
+                try copyEntry(header, from: entry.address, toSectorAt: scratch.reserved[copy])
+                keys.addAddress(descriptor, scratch.reserved[copy])
+            }
+        }
+        return migrated
+    }
+}

@@ -1,0 +1,138 @@
+extension KeyValueStore {
+    /// Reads the value of `key` from `offset` into `buffer`.
+    ///
+    /// A complete read from offset 0 is verified against the entry's
+    /// checksum (with `verifyOnRead`).
+    /// - Returns: the number of bytes read (the value size minus `offset`).
+    /// - Throws: `.invalidArgument` for an empty key or one over 63 bytes;
+    ///   `.failedPrecondition` before ``initialize()``; `.notFound` if the
+    ///   key is absent or deleted; `.outOfRange` if `offset` is past the
+    ///   value; `.resourceExhausted` if the value does not fit: `buffer` then
+    ///   holds its first `buffer.count` bytes; `.dataLoss` if no copy is
+    ///   readable or the checksum fails (the bytes read are zeroed); or a
+    ///   flash read error.
+    /// - Complexity: O(1) lookup; reads key, header and value (3 reads).
+    @discardableResult
+    public func get(_ key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {
+        try checkKey(key)
+        guard state != .notInitialized else { throw .failedPrecondition }
+        let descriptor = try findExisting(key)
+        let entry = try readEntry(descriptor)
+        return try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
+    }
+
+    /// The size of `key`'s value.
+    /// - Throws: as ``get(_:into:offset:)``, without `.outOfRange` and
+    ///   `.resourceExhausted`. The value is not read nor verified.
+    public func valueSize(_ key: Span<UInt8>) throws(KVSError) -> Int {
+        try checkKey(key)
+        guard state != .notInitialized else { throw .failedPrecondition }
+        return try readEntry(try findExisting(key)).header.valueSize
+    }
+
+    /// Reads a value stored as the raw bytes of a `Value` (see
+    /// ``put(_:value:)``).
+    /// - Throws: `.invalidArgument` if the stored size differs from
+    ///   `MemoryLayout<Value>.size`, or a bad key; otherwise as
+    ///   ``get(_:into:offset:)``. Works in `.needsMaintenance` too (pw_kvs
+    ///   refuses it there, spec 7.2 B6).
+    public func get<Value: BitwiseCopyable>(_ key: Span<UInt8>, as type: Value.Type = Value.self) throws(KVSError) -> Value {
+        try checkKey(key)
+        guard state != .notInitialized else { throw .failedPrecondition }
+        let descriptor = try findExisting(key)
+        let size = MemoryLayout<Value>.size
+        guard try readEntry(descriptor).header.valueSize == size else { throw .invalidArgument }
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: MemoryLayout<Value>.alignment)
+        defer { raw.deallocate() }
+        var span = raw.bindMemory(to: UInt8.self).extracting(0..<size).mutableSpan
+        try get(key, into: &span)
+        return raw.loadUnaligned(as: Value.self)
+    }
+
+    /// Throws `.invalidArgument` unless the key is 1...63 bytes.
+    @inline(__always)
+    func checkKey(_ key: Span<UInt8>) throws(KVSError) {
+        guard key.count > 0, key.count <= EntryHeader.maxKeyLength else { throw .invalidArgument }
+    }
+
+    /// Finds the descriptor of `key` (pw_kvs `FindEntry`), deleted or not.
+    ///
+    /// Confirms the match on flash: reads the stored key of the first copy
+    /// that can be identified. Copies that cannot be identified mark their
+    /// sector corrupt. Unlike pw_kvs, a stored key of another length never
+    /// matches (spec 7.2 B1).
+    /// - Throws: `.notFound`; `.alreadyExists` if another key has the same
+    ///   hash; `.dataLoss` if no copy can be identified.
+    func findEntry(_ key: Span<UInt8>) throws(KVSError) -> Int {
+        let hash = KeyHash.of(key)
+        guard let descriptor = keys.find(hash: hash) else { throw .notFound }
+        guard keys.keyLength(descriptor) == key.count else { throw .alreadyExists }
+        var identified = false
+        var sawBadCopy = false
+        let stored = scratch.key.buffer.extracting(0..<key.count)
+        for copy in 0..<keys.addressCount(descriptor) {
+            let address = keys.address(descriptor, copy: copy)
+            var span = stored.mutableSpan
+            if (try? partition.read(at: address + EntryHeader.size, into: &span)) != nil,
+               KeyHash.of(span.span) == hash {
+                identified = true
+            } else if let header = try? readHeader(at: address), (try? verifyInFlash(header, at: address)) != nil {
+                identified = true
+            }
+            if identified { break }
+            sawBadCopy = true
+            sectors.markCorrupt(sectors.sector(of: address))
+        }
+        if sawBadCopy { errorDetected = true }
+        guard identified else { throw .dataLoss }
+        for index in 0..<key.count where stored[index] != key[index] { throw .alreadyExists }
+        return descriptor
+    }
+
+    /// ``findEntry(_:)`` for keys that must be present: a collision or a
+    /// deleted key throws `.notFound`.
+    func findExisting(_ key: Span<UInt8>) throws(KVSError) -> Int {
+        let descriptor: Int
+        do throws(KVSError) {
+            descriptor = try findEntry(key)
+        } catch .alreadyExists {
+            throw .notFound
+        }
+        guard !keys.isDeleted(descriptor) else { throw .notFound }
+        return descriptor
+    }
+
+    /// The header of the first copy of `descriptor` that parses (pw_kvs
+    /// `ReadEntry`); copies that do not parse mark their sector corrupt.
+    /// - Throws: the last copy's error, or `.dataLoss` with no copies.
+    func readEntry(_ descriptor: Int) throws(KVSError) -> LocatedEntry {
+        var lastError = KVSError.dataLoss
+        for copy in 0..<keys.addressCount(descriptor) {
+            let address = keys.address(descriptor, copy: copy)
+            do {
+                return LocatedEntry(header: try readHeader(at: address), address: address)
+            } catch {
+                lastError = error
+                sectors.markCorrupt(sectors.sector(of: address))
+                errorDetected = true
+            }
+        }
+        throw lastError
+    }
+
+    /// Reads `entry`'s value and, for a complete read from offset 0 with
+    /// `verifyOnRead`, checks it against the checksum.
+    func readVerifiedValue(
+        _ entry: LocatedEntry, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
+    ) throws(KVSError) -> Int {
+        let count = try readValue(entry, into: &buffer, offset: offset)
+        if options.verifyOnRead && offset == 0 {
+            var value = buffer.extracting(0..<count)
+            if !verifyInMemory(entry.header, key: key, value: value.span) {
+                for index in 0..<count { value[index] = 0 }
+                throw .dataLoss
+            }
+        }
+        return count
+    }
+}

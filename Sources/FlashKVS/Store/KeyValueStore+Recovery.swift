@@ -1,0 +1,95 @@
+extension KeyValueStore {
+    /// Looks for known problems: a corrupt sector, or (with redundancy) a
+    /// key with missing copies; records them in ``errorDetected``.
+    /// - Returns: ``errorDetected``. O(sectors + keys); no flash access.
+    @discardableResult
+    public func checkForErrors() -> Bool {
+        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) { errorDetected = true }
+        if redundancy > 1 {
+            for descriptor in 0..<keys.count where keys.addressCount(descriptor) < redundancy { errorDetected = true }
+        }
+        return errorDetected
+    }
+
+    /// Rebuilds the tables from flash, then fixes what was found.
+    func repair() throws(KVSError) {
+        rebuildMetadata()
+        if let error = fixErrors() { throw error }
+    }
+
+    /// Collects corrupt sectors, makes sure an erased sector exists and
+    /// restores missing copies; on success clears ``errorDetected`` and
+    /// makes the store ready.
+    /// - Returns: the first error, or nil.
+    @discardableResult
+    func fixErrors() -> KVSError? {
+        var firstError = repairCorruptSectors()
+        if let error = ensureErasedSectorExists() { firstError = firstError ?? error }
+        if let error = ensureRedundancy() { firstError = firstError ?? error }
+        if firstError == nil {
+            errorDetected = false
+            state = .ready
+        }
+        return firstError
+    }
+
+    /// Garbage-collects every corrupt sector (relocating the keys it holds,
+    /// then erasing it), in up to two passes.
+    private func repairCorruptSectors() -> KVSError? {
+        var recorded: KVSError? = nil
+        for pass in 0..<2 {
+            if pass == 1 {
+                guard recorded != nil else { break }
+                if recorded == .resourceExhausted { recorded = nil }
+            }
+            for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) {
+                do {
+                    try garbageCollectSector(sector, avoiding: AvoidList())
+                    corruptSectorsRecovered += 1
+                } catch {
+                    if recorded == nil || recorded == .resourceExhausted { recorded = error }
+                }
+            }
+        }
+        return recorded
+    }
+
+    /// Collects one sector if no sector is erased.
+    private func ensureErasedSectorExists() -> KVSError? {
+        guard !sectors.hasEmptySector else { return nil }
+        do {
+            try garbageCollect(avoiding: AvoidList())
+        } catch {
+            return error
+        }
+        return nil
+    }
+
+    /// Writes missing copies of every key that has fewer than `redundancy`.
+    private func ensureRedundancy() -> KVSError? {
+        guard redundancy > 1 else { return nil }
+        var firstError: KVSError? = nil
+        for descriptor in 0..<keys.count where keys.addressCount(descriptor) < redundancy {
+            do {
+                try addMissingCopies(descriptor)
+                missingRedundantEntriesRecovered += 1
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        return firstError
+    }
+
+    /// Copies a key's verified entry, unchanged, into new sectors until it
+    /// has `redundancy` copies.
+    private func addMissingCopies(_ descriptor: Int) throws(KVSError) {
+        let entry = try readEntry(descriptor)
+        try verifyInFlash(entry.header, at: entry.address)
+        while keys.addressCount(descriptor) < redundancy {
+            let sector = try sectorForWrite(size: entry.header.entrySize, reservedCount: 0, avoidingCopiesOf: descriptor)
+            let destination = sectors.nextWritableAddress(sector)
+            try copyEntry(entry.header, from: entry.address, toSectorAt: destination)
+            keys.addAddress(descriptor, destination)
+        }
+    }
+}

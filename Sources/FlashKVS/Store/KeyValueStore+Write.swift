@@ -1,0 +1,169 @@
+extension KeyValueStore {
+    /// Stores `value` under `key`, replacing any previous value.
+    ///
+    /// Writes one entry per copy (redundancy), each in a different sector,
+    /// garbage-collecting first if the options allow and space is short.
+    /// A value byte-identical to the stored one writes nothing.
+    /// - Throws: `.invalidArgument` for a bad key or a value too large for
+    ///   a sector; `.failedPrecondition` unless ready; `.alreadyExists` if
+    ///   another stored key has the same hash; `.resourceExhausted` if the
+    ///   key table is full or no space can be found; `.dataLoss` if the
+    ///   existing entry cannot be read or a written copy does not verify;
+    ///   `.internal` if garbage collection could not empty a sector; or a
+    ///   flash error. If the first copy was written and a later copy fails,
+    ///   the error is thrown but the new value is stored (see
+    ///   ``lastWriteCommitted``).
+    /// - Complexity: O(1) lookup; about 5 flash reads and 1 write per copy
+    ///   when no garbage collection is needed.
+    public func put(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
+        lastWriteCommitted = false
+        try checkKey(key)
+        guard state == .ready else { throw .failedPrecondition }
+        guard alignUp(EntryHeader.size + key.count + value.count, entryAlignment) <= sectorSize else {
+            throw .invalidArgument
+        }
+        let descriptor: Int
+        do throws(KVSError) {
+            descriptor = try findEntry(key)
+        } catch .notFound {
+            try writeNewKey(key, value)
+            return
+        }
+        try writeEntry(key: key, value: value, deleted: false, prior: (descriptor, try readEntry(descriptor)))
+    }
+
+    /// Stores the raw bytes of `value` under `key` (use with plain numeric
+    /// types and structs of them; padding bytes are stored as they are).
+    /// - Throws: as ``put(_:_:)``.
+    public func put<Value: BitwiseCopyable>(_ key: Span<UInt8>, value: Value) throws(KVSError) {
+        try withUnsafeBytes(of: value) { raw throws(KVSError) in
+            try put(key, raw.assumingMemoryBound(to: UInt8.self).span)
+        }
+    }
+
+    /// Deletes `key` by writing a tombstone entry.
+    /// - Throws: `.invalidArgument` for a bad key; `.failedPrecondition`
+    ///   unless ready; `.notFound` if the key is absent or already deleted
+    ///   (nothing is written); otherwise as ``put(_:_:)``.
+    public func delete(_ key: Span<UInt8>) throws(KVSError) {
+        lastWriteCommitted = false
+        try checkKey(key)
+        guard state == .ready else { throw .failedPrecondition }
+        let descriptor = try findExisting(key)
+        try writeEntry(key: key, value: Span(), deleted: true, prior: (descriptor, try readEntry(descriptor)))
+    }
+
+    private func writeNewKey(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
+        if keys.isFull && options.garbageCollectionOnWrite == .asManySectorsAsNeeded {
+            try heavyMaintenance()
+        }
+        guard !keys.isFull else { throw .resourceExhausted }
+        try writeEntry(key: key, value: value, deleted: false, prior: nil)
+    }
+
+    /// Writes a new version of a key (pw_kvs `WriteEntry`): reserves space
+    /// for every copy, takes the next transaction id, writes copy 0 (the
+    /// commit point), updates the tables, then writes the other copies.
+    private func writeEntry(
+        key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior: (descriptor: Int, entry: LocatedEntry)?
+    ) throws(KVSError) {
+        if let prior, keys.isDeleted(prior.descriptor) == deleted, valueMatches(prior.entry, value) {
+            lastWriteCommitted = true
+            return
+        }
+        let size = alignUp(EntryHeader.size + key.count + (deleted ? 0 : value.count), entryAlignment)
+        try reserveAddresses(size: size)
+        lastTransactionID &+= 1
+        let header = makeHeader(key: key, value: value, deleted: deleted, transactionID: lastTransactionID)
+        try appendEntry(header, key: key, value: value, at: scratch.reserved[0])
+
+        let descriptor: Int
+        if let prior {
+            descriptor = prior.descriptor
+            for copy in 0..<keys.addressCount(descriptor) {
+                sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), prior.entry.header.entrySize)
+            }
+            keys.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
+                       address: scratch.reserved[0])
+        } else {
+            descriptor = keys.append(hash: KeyHash.of(key), transactionID: header.transactionID, keyLength: key.count,
+                                     deleted: deleted, address: scratch.reserved[0])
+        }
+        lastWriteCommitted = true
+        for copy in 1..<redundancy {
+            try appendEntry(header, key: key, value: value, at: scratch.reserved[copy])
+            keys.addAddress(descriptor, scratch.reserved[copy])
+        }
+    }
+
+    /// Reserves in `scratch.reserved` one address per copy for an entry of
+    /// `size` bytes, each in a different sector, garbage-collecting as allowed.
+    func reserveAddresses(size: Int) throws(KVSError) {
+        for copy in 0..<redundancy {
+            let sector = try sectorForWrite(size: size, reservedCount: copy)
+            scratch.reserved[copy] = sectors.nextWritableAddress(sector)
+        }
+    }
+
+    /// A sector with room for `size` bytes (pw_kvs `GetSectorForWrite`),
+    /// avoiding the first `reservedCount` reserved addresses' sectors (and,
+    /// if given, `descriptor`'s copies), garbage-collecting per the options.
+    /// - Throws: `.resourceExhausted` if no space can be made; a collection error.
+    func sectorForWrite(size: Int, reservedCount: Int, avoidingCopiesOf descriptor: Int? = nil) throws(KVSError) -> Int {
+        let avoid = AvoidList(reservedCount: reservedCount, descriptor: descriptor)
+        var result = findSpace(size: size, forRelocation: false, avoiding: avoid)
+        var rounds = 0
+        var collectMore = options.garbageCollectionOnWrite != .disabled
+        while result == nil && collectMore {
+            if options.garbageCollectionOnWrite == .oneSector { collectMore = false }
+            do throws(KVSError) {
+                try garbageCollect(avoiding: avoid)
+            } catch .notFound {
+                throw .resourceExhausted
+            }
+            result = findSpace(size: size, forRelocation: false, avoiding: avoid)
+            rounds += 1
+            if rounds > partition.sectorCount + 2 { throw .resourceExhausted }
+        }
+        guard let result else { throw .resourceExhausted }
+        return result
+    }
+
+    /// Writes a new entry at `address` and, with `verifyOnWrite`, checks it
+    /// on flash; then accounts its bytes to the sector. A failure marks the
+    /// sector corrupt and sets `errorDetected`.
+    func appendEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
+        let sector = sectors.sector(of: address)
+        do {
+            try writeEntry(header, key: key, value: value, at: address)
+            if options.verifyOnWrite { try verifyInFlash(header, at: address) }
+        } catch {
+            sectors.markCorrupt(sector)
+            errorDetected = true
+            throw error
+        }
+        sectors.removeWritable(sector, header.entrySize)
+        sectors.addValid(sector, header.entrySize)
+    }
+
+    /// Copies `entry` (with `header`, possibly updated) to `destination` and,
+    /// with `verifyOnWrite`, re-reads and verifies the copy; then accounts
+    /// its bytes to the destination sector. A failure marks the destination
+    /// corrupt and sets `errorDetected`.
+    func copyEntry(_ header: EntryHeader, from source: Int, toSectorAt destination: Int) throws(KVSError) {
+        let sector = sectors.sector(of: destination)
+        do {
+            try copyEntry(header, from: source, to: destination)
+            if options.verifyOnWrite {
+                let written = try readHeader(at: destination)
+                try verifyInFlash(written, at: destination)
+            }
+        } catch {
+            sectors.markCorrupt(sector)
+            errorDetected = true
+            throw error
+        }
+        sectors.removeWritable(sector, header.entrySize)
+        sectors.addValid(sector, header.entrySize)
+    }
+}

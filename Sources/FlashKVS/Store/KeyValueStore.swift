@@ -1,0 +1,146 @@
+/// A persistent key-value store on NOR flash, byte-compatible with Pigweed's
+/// pw_kvs.
+///
+/// Every put or delete appends a self-describing entry (header, key, value)
+/// to a sector; the newest transaction id of a key wins. With redundancy R,
+/// each write stores R copies in distinct sectors. Stale entries are
+/// reclaimed by garbage collection, which always keeps one erased sector in
+/// reserve; new data rotates around the partition to level wear.
+///
+/// All RAM is allocated by the initializer, sized by `capacity` (keys),
+/// `maxSectors` and `redundancy`; reads and writes allocate nothing. Call
+/// ``initialize()`` before use; it scans the flash and rebuilds the tables.
+///
+/// Not thread-safe: use one store from one thread (or under a lock).
+public final class KeyValueStore<Flash: FlashMemory> {
+    /// The store's initialization state.
+    public enum State: Sendable {
+        /// Before a successful ``KeyValueStore/initialize()``, or after one
+        /// that failed its configuration checks.
+        case notInitialized
+        /// Errors were found and not repaired: reads work, writes throw
+        /// `.failedPrecondition` until maintenance repairs them.
+        case needsMaintenance
+        /// Reads and writes work.
+        case ready
+    }
+
+    /// The flash region the store owns.
+    public internal(set) var partition: FlashPartition<Flash>
+    public let options: Options
+    /// Maximum number of keys, deleted keys included (pw_kvs `max_size`).
+    public let capacity: Int
+    /// Maximum number of sectors the store can manage.
+    public let maxSectors: Int
+    /// Copies of every entry, each in a different sector.
+    public let redundancy: Int
+    public internal(set) var state: State = .notInitialized
+    /// Whether errors were found that are not repaired yet.
+    public internal(set) var errorDetected = false
+    /// Whether the last ``put(_:_:)`` or ``delete(_:)`` stored its new
+    /// version (or found it already stored). True after an error too when
+    /// the first copy was written before a later copy failed: the new value
+    /// is then live with fewer copies, to be restored by maintenance.
+    public internal(set) var lastWriteCommitted = false
+
+    let formats: [EntryFormat]
+    var keys: KeyTable
+    var sectors: SectorTable
+    let scratch: Scratch
+    var lastTransactionID: UInt32 = 0
+    var sectorEraseCount = 0
+    var corruptSectorsRecovered = 0
+    var missingRedundantEntriesRecovered = 0
+    /// Alignment units written into new entries' headers.
+    let alignmentUnits: UInt8
+    /// Alignment of new entries: the partition alignment rounded up to 16.
+    let entryAlignment: Int
+
+    /// Creates a store over `partition`. Does no flash I/O.
+    ///
+    /// - Parameters:
+    ///   - formats: entry formats to read; the first is used for writing.
+    ///   - capacity: maximum keys, 1...32767.
+    ///   - maxSectors: maximum sectors (default: the partition's count).
+    ///   - redundancy: copies per entry, 1 or more.
+    /// - Throws: `.invalidArgument` if `formats` is empty, a count is out of
+    ///   range, or the partition alignment is not a divisor or multiple of
+    ///   16 up to 256 (the entry format cannot express it), or the sector
+    ///   size is not a multiple of the partition alignment.
+    /// - Complexity: allocates O(capacity x redundancy + maxSectors) bytes.
+    public init(
+        partition: FlashPartition<Flash>, formats: [EntryFormat], capacity: Int, maxSectors: Int? = nil,
+        redundancy: Int = 1, options: Options = Options()
+    ) throws(KVSError) {
+        let maxSectors = maxSectors ?? partition.sectorCount
+        let alignment = partition.alignment
+        guard !formats.isEmpty, (1...32767).contains(capacity), maxSectors >= 1, maxSectors <= 65535,
+              redundancy >= 1, redundancy <= 255,
+              alignment <= 256, 16 % alignment == 0 || alignment % 16 == 0,
+              partition.sectorSize % alignment == 0
+        else { throw .invalidArgument }
+        self.partition = partition
+        self.formats = formats
+        self.capacity = capacity
+        self.maxSectors = maxSectors
+        self.redundancy = redundancy
+        self.options = options
+        self.alignmentUnits = EntryHeader.alignmentUnits(forPartitionAlignment: alignment)
+        self.entryAlignment = alignUp(alignment, 16)
+        keys = KeyTable(capacity: capacity, redundancy: redundancy)
+        sectors = SectorTable(sectorSize: partition.sectorSize, capacity: maxSectors)
+        scratch = Scratch(redundancy: redundancy)
+    }
+
+    /// Creates a store with a single entry format.
+    public convenience init(
+        partition: FlashPartition<Flash>, format: EntryFormat, capacity: Int, maxSectors: Int? = nil,
+        redundancy: Int = 1, options: Options = Options()
+    ) throws(KVSError) {
+        try self.init(partition: partition, formats: [format], capacity: capacity, maxSectors: maxSectors,
+                      redundancy: redundancy, options: options)
+    }
+
+    /// Whether the store is ready for reads and writes.
+    public var isInitialized: Bool { state == .ready }
+    /// Number of keys present (deleted keys not counted).
+    public var count: Int { keys.presentCount }
+    /// Whether no key is present.
+    public var isEmpty: Bool { keys.presentCount == 0 }
+    /// Number of keys tracked, deleted keys included.
+    public var totalEntriesWithDeleted: Int { keys.count }
+    /// The newest transaction id (each written entry takes the next one).
+    public var transactionCount: UInt32 { lastTransactionID }
+    /// Largest key length plus value length that fits one sector.
+    public var maxKeyValueSize: Int { partition.sectorSize - EntryHeader.size }
+    /// The format new entries are written in.
+    public var primaryFormat: EntryFormat { formats[0] }
+
+    var sectorSize: Int { partition.sectorSize }
+
+    /// The format with `magic`, if the store knows it.
+    func format(magic: UInt32) -> EntryFormat? {
+        for format in formats where format.magic == magic { return format }
+        return nil
+    }
+}
+
+/// Working buffers, allocated with the store.
+struct Scratch: ~Copyable {
+    /// Largest chunk written to flash at once; also the largest supported
+    /// entry alignment.
+    static let writeBufferSize = 256
+    /// Chunk size of checksum verification and value comparison reads.
+    static let verifyChunkSize = 32
+
+    let header = FixedArray<UInt8>(repeating: 0, count: EntryHeader.size)
+    let key = FixedArray<UInt8>(repeating: 0, count: 64)
+    let chunk = FixedArray<UInt8>(repeating: 0, count: verifyChunkSize)
+    let write = FixedArray<UInt8>(repeating: 0, count: writeBufferSize)
+    /// Addresses reserved for the copies of the entry being written.
+    let reserved: FixedArray<Int>
+
+    init(redundancy: Int) {
+        reserved = FixedArray(repeating: 0, count: redundancy)
+    }
+}

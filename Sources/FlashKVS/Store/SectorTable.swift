@@ -1,0 +1,68 @@
+/// Per-sector accounting in RAM: the erased tail (`writable`) and the bytes
+/// of copies the key table points to (`valid`), 4 bytes per sector, plus the
+/// wear-leveling origin `lastNewSector`.
+///
+/// A corrupt sector stores the sentinel 0xFFFF as its writable count and
+/// reports 0 writable bytes, so nothing is appended to it until it is
+/// garbage-collected. Sector sizes are therefore limited to 65534 bytes.
+struct SectorTable: ~Copyable {
+    static let corruptMarker: UInt16 = 0xFFFF
+
+    let sectorSize: Int
+    private(set) var count = 0
+    /// The sector most recently opened for new data; placement and garbage
+    /// collection search in rotation order starting after it.
+    var lastNewSector = 0
+    private let writable: FixedArray<UInt16>
+    private let valid: FixedArray<UInt16>
+
+    init(sectorSize: Int, capacity: Int) {
+        self.sectorSize = sectorSize
+        writable = FixedArray(repeating: 0, count: capacity)
+        valid = FixedArray(repeating: 0, count: capacity)
+    }
+
+    /// Marks `count` sectors erased and empty.
+    mutating func reset(count: Int) {
+        self.count = count
+        lastNewSector = 0
+        for sector in 0..<count {
+            writable[sector] = UInt16(truncatingIfNeeded: sectorSize)
+            valid[sector] = 0
+        }
+    }
+
+    func sector(of address: Int) -> Int { address / sectorSize }
+    func base(of sector: Int) -> Int { sector * sectorSize }
+
+    func writableBytes(_ sector: Int) -> Int {
+        let bytes = writable[sector]
+        return bytes == Self.corruptMarker ? 0 : Int(bytes)
+    }
+    func validBytes(_ sector: Int) -> Int { Int(valid[sector]) }
+    func isCorrupt(_ sector: Int) -> Bool { writable[sector] == Self.corruptMarker }
+    func isEmpty(_ sector: Int) -> Bool { writable[sector] == UInt16(truncatingIfNeeded: sectorSize) }
+    /// Stale, deleted-but-unneeded and corrupt bytes: what an erase frees.
+    func recoverableBytes(_ sector: Int) -> Int { sectorSize - validBytes(sector) - writableBytes(sector) }
+    /// Where the next entry appended to `sector` goes.
+    func nextWritableAddress(_ sector: Int) -> Int { base(of: sector) + sectorSize - writableBytes(sector) }
+
+    func setWritable(_ sector: Int, _ bytes: Int) { writable[sector] = UInt16(truncatingIfNeeded: bytes) }
+    func markCorrupt(_ sector: Int) { writable[sector] = Self.corruptMarker }
+    func removeWritable(_ sector: Int, _ bytes: Int) {
+        guard !isCorrupt(sector) else { return }
+        writable[sector] = UInt16(truncatingIfNeeded: max(writableBytes(sector) - bytes, 0))
+    }
+    func addValid(_ sector: Int, _ bytes: Int) {
+        valid[sector] = UInt16(truncatingIfNeeded: min(validBytes(sector) + bytes, 0xFFFF))
+    }
+    func removeValid(_ sector: Int, _ bytes: Int) {
+        valid[sector] = UInt16(truncatingIfNeeded: max(validBytes(sector) - bytes, 0))
+    }
+
+    /// Whether any of the first `count` sectors is empty.
+    var hasEmptySector: Bool {
+        for sector in 0..<count where isEmpty(sector) { return true }
+        return false
+    }
+}

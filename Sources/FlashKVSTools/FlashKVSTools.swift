@@ -1,0 +1,1 @@
+// Placeholder; the host tools library is being written (issue 5).

@@ -1,0 +1,1 @@
+print("flashkvs-bench: not yet implemented")

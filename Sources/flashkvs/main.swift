@@ -1,0 +1,1 @@
+print("flashkvs: not yet implemented")
