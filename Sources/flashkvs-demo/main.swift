@@ -33,7 +33,7 @@ do {
     try rebooted.initialize()
     print("after reboot:")
     for item in rebooted.items {
-        let key = text(try rebooted.key(of: item))
+        let key = text(item.key)
         let size = try rebooted.valueSize(of: item)
         var value = [UInt8](repeating: 0, count: size)
         var span = value.mutableSpan

@@ -8,11 +8,11 @@
 ///
 /// Built in: ``crc16`` (pw_kvs's `ChecksumCrc16`) and ``none`` (the field
 /// must be zero). Plug in your own with ``custom(byteCount:initialState:update:)``.
-public struct Checksum {
-    enum Kind {
+public struct Checksum: Sendable {
+    enum Kind: Sendable {
         case none
         case crc16
-        case custom((UInt32, Span<UInt8>) -> UInt32)
+        case custom(@Sendable (UInt32, Span<UInt8>) -> UInt32)
     }
 
     let kind: Kind
@@ -30,7 +30,7 @@ public struct Checksum {
     /// after `bytes`; the state starts at `initialState` and its low
     /// `byteCount` bytes (1...4, clamped) are stored little-endian.
     public static func custom(
-        byteCount: Int, initialState: UInt32 = 0, update: @escaping (UInt32, Span<UInt8>) -> UInt32
+        byteCount: Int, initialState: UInt32 = 0, update: @escaping @Sendable (UInt32, Span<UInt8>) -> UInt32
     ) -> Checksum {
         Checksum(kind: .custom(update), byteCount: min(max(byteCount, 1), 4), initialState: initialState)
     }

@@ -5,7 +5,7 @@
 /// first (primary) format. Never change an existing format's magic or
 /// checksum; to migrate, put a new format first: old entries stay readable
 /// and full maintenance rewrites them.
-public struct EntryFormat {
+public struct EntryFormat: Sendable {
     /// Identifies the format; pick a random value. A magic whose bytes all
     /// equal the erased byte can never be read back.
     public var magic: UInt32

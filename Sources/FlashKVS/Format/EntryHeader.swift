@@ -46,6 +46,23 @@ public struct EntryHeader: Equatable, Sendable {
         transactionID = Self.loadUInt32(bytes, 12)
     }
 
+    /// Decodes and checks a header as the store does when reading flash.
+    /// - Throws: `.notFound` if the magic bytes are all `erasedByte` (free
+    ///   space); `.dataLoss` for a key length over 63 or a magic that none
+    ///   of `formats` has; `.outOfRange` for fewer than 16 bytes.
+    public static func parse(
+        _ bytes: Span<UInt8>, formats: [EntryFormat], erasedByte: UInt8 = 0xFF
+    ) throws(KVSError) -> EntryHeader {
+        guard bytes.count >= size else { throw .outOfRange }
+        if bytes[0] == erasedByte && bytes[1] == erasedByte && bytes[2] == erasedByte && bytes[3] == erasedByte {
+            throw .notFound
+        }
+        let header = EntryHeader(decoding: bytes)
+        guard Int(header.keyLength) <= maxKeyLength else { throw .dataLoss }
+        for format in formats where format.magic == header.magic { return header }
+        throw .dataLoss
+    }
+
     /// Whether this entry marks a deleted key.
     public var isTombstone: Bool { valueSizeField == Self.tombstoneValueSize }
     /// Number of value bytes stored (0 for a tombstone).

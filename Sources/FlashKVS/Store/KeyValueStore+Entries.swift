@@ -34,14 +34,7 @@ extension KeyValueStore {
         let bytes = scratch.header.buffer
         var span = bytes.mutableSpan
         try partition.read(at: address, into: &span)
-        let erased = partition.erasedByte
-        if bytes[0] == erased && bytes[1] == erased && bytes[2] == erased && bytes[3] == erased {
-            throw .notFound
-        }
-        let header = EntryHeader(decoding: span.span)
-        guard Int(header.keyLength) <= EntryHeader.maxKeyLength, format(magic: header.magic) != nil else {
-            throw .dataLoss
-        }
+        let header = try EntryHeader.parse(span.span, formats: formats, erasedByte: partition.erasedByte)
         // Beyond the reference (spec 7.2 B4): an entry never crosses its sector's end.
         guard address % sectorSize + header.entrySize <= sectorSize else { throw .dataLoss }
         return header
@@ -99,20 +92,7 @@ extension KeyValueStore {
     /// (with zero padding). No flash access.
     func verifyInMemory(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> Bool {
         guard let format = format(magic: header.magic) else { return false }
-        return format.checksum.matches(
-            field: header.checksumField, state: Self.checksumState(format.checksum, header, key, value))
-    }
-
-    /// The checksum state of an entry held in RAM.
-    static func checksumState(_ checksum: Checksum, _ header: EntryHeader, _ key: Span<UInt8>, _ value: Span<UInt8>) -> UInt32 {
-        if checksum.byteCount == 0 { return 0 }
-        var bytes = InlineArray<16, UInt8>(repeating: 0)
-        var span = bytes.mutableSpan
-        header.encode(into: &span, zeroChecksum: true)
-        var state = checksum.update(checksum.initialState, span.span)
-        state = checksum.update(state, key)
-        state = checksum.update(state, value)
-        return checksum.updateWithZeros(state, count: header.entrySize - EntryHeader.size - key.count - value.count)
+        return format.checksum.matches(field: header.checksumField, state: format.checksumState(header, key: key, value: value))
     }
 
     /// Reads up to `buffer.count` value bytes from `offset` into `buffer`.
@@ -156,8 +136,7 @@ extension KeyValueStore {
             magic: primaryFormat.magic, alignmentUnits: alignmentUnits, keyLength: UInt8(truncatingIfNeeded: key.count),
             valueSizeField: deleted ? EntryHeader.tombstoneValueSize : UInt16(truncatingIfNeeded: value.count),
             transactionID: transactionID)
-        let checksum = primaryFormat.checksum
-        header.checksumField = checksum.fieldValue(Self.checksumState(checksum, header, key, deleted ? Span() : value))
+        header.checksumField = primaryFormat.checksumField(for: header, key: key, value: value)
         return header
     }
 

@@ -1,12 +1,35 @@
 extension KeyValueStore {
-    /// A present key, as produced by iterating ``items``.
-    public struct Item: Equatable, Sendable {
+    /// A present key, as produced by iterating ``items``, with its key bytes
+    /// as read from flash when the iterator reached it.
+    public struct Item: Sendable {
         let descriptor: Int
+        private var storage = InlineArray<64, UInt8>(repeating: 0)
+        /// Length of ``key`` (0 if no copy of the entry could be read).
+        public private(set) var keyCount = 0
+
+        init(descriptor: Int, key: UnsafeBufferPointer<UInt8>?) {
+            self.descriptor = descriptor
+            guard let key else { return }
+            for index in 0..<key.count { storage[index] = key[index] }
+            keyCount = key.count
+        }
+
+        /// The key bytes (allocates).
+        public var key: [UInt8] { (0..<keyCount).map { storage[$0] } }
+
+        /// Calls `body` with the key bytes. No allocation.
+        public func withKey<Result, Failure: Error>(
+            _ body: (Span<UInt8>) throws(Failure) -> Result
+        ) throws(Failure) -> Result {
+            try body(storage.span.extracting(0..<keyCount))
+        }
     }
 
     /// The present keys in pw_kvs order (the order their first version was
-    /// found by `initialize()`, new keys appended). Do not modify the store
-    /// while iterating. Iterating reads no flash.
+    /// found by `initialize()`, new keys appended). Each step reads the
+    /// next key from flash (header and key of its first readable copy);
+    /// the key is empty if no copy can be read. Do not modify the store
+    /// while iterating.
     public var items: Items { Items(store: self) }
 
     /// The sequence of present keys.
@@ -23,47 +46,48 @@ extension KeyValueStore {
                 while position < store.keys.count {
                     let descriptor = position
                     position += 1
-                    if !store.keys.isDeleted(descriptor) { return Item(descriptor: descriptor) }
+                    if !store.keys.isDeleted(descriptor) { return store.item(descriptor) }
                 }
                 return nil
             }
         }
     }
 
-    /// Reads `item`'s key (from the first copy whose header parses) into
-    /// `buffer`, which needs room for 63 bytes.
-    /// - Returns: the key length.
-    /// - Throws: `.resourceExhausted` if `buffer` is too small; `.dataLoss`
-    ///   or a read error if no copy can be read.
-    public func key(of item: Item, into buffer: inout MutableSpan<UInt8>) throws(KVSError) -> Int {
-        let entry = try readEntry(item.descriptor)
-        let length = try readKey(entry.header, at: entry.address)
-        guard length <= buffer.count else { throw .resourceExhausted }
-        let key = lastReadKey(count: length)
-        for index in 0..<length { buffer[index] = key[index] }
-        return length
+    private func item(_ descriptor: Int) -> Item {
+        guard let entry = try? readEntry(descriptor), let length = try? readKey(entry.header, at: entry.address) else {
+            return Item(descriptor: descriptor, key: nil)
+        }
+        return Item(descriptor: descriptor, key: lastReadKey(count: length))
     }
 
-    /// `item`'s key as a new array (allocates).
-    public func key(of item: Item) throws(KVSError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: EntryHeader.maxKeyLength)
-        var span = bytes.mutableSpan
-        let length = try key(of: item, into: &span)
-        bytes.removeLast(bytes.count - length)
-        return bytes
+    /// `item`'s key as a new array (allocates); no flash access.
+    public func key(of item: Item) -> [UInt8] { item.key }
+
+    /// Copies `item`'s key into `buffer`; no flash access.
+    /// - Returns: the key length.
+    /// - Throws: `.resourceExhausted` if `buffer` is shorter than the key.
+    public func key(of item: Item, into buffer: inout MutableSpan<UInt8>) throws(KVSError) -> Int {
+        guard item.keyCount <= buffer.count else { throw .resourceExhausted }
+        item.withKey { key in
+            for index in 0..<key.count { buffer[index] = key[index] }
+        }
+        return item.keyCount
     }
 
     /// The size of `item`'s value (not verified).
+    /// - Throws: `.dataLoss` or the read error if no copy can be read.
     public func valueSize(of item: Item) throws(KVSError) -> Int {
         try readEntry(item.descriptor).header.valueSize
     }
 
-    /// Reads `item`'s value, verified against the key stored on flash;
+    /// Reads `item`'s value, verified against the key read by the iterator;
     /// see ``get(_:into:offset:)`` for the result and errors.
+    /// - Complexity: reads the header and the value (2 reads).
     @discardableResult
     public func get(_ item: Item, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {
         let entry = try readEntry(item.descriptor)
-        let keyLength = try readKey(entry.header, at: entry.address)
-        return try readVerifiedValue(entry, key: lastReadKey(count: keyLength).span, into: &buffer, offset: offset)
+        return try item.withKey { key throws(KVSError) in
+            try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
+        }
     }
 }
