@@ -57,33 +57,50 @@ extension KeyValueStore {
     }
 
     /// Verifies the checksum of the entry at `address` over the bytes on
-    /// flash, padding included, reading in chunks of 32 bytes.
+    /// flash, padding included, reading up to 256 bytes at a time.
+    ///
+    /// With `headerAlreadyRead`, `header` is the header just read from
+    /// `address`, and only the bytes after it are read; the key, which they
+    /// start with, is copied to `scratch.key` (see ``lastReadKey(count:)``).
     /// - Throws: `.dataLoss` if the stored checksum field differs from
     ///   `header`'s or the checksum does not match; or the read error.
-    func verifyInFlash(_ header: EntryHeader, at address: Int) throws(KVSError) {
+    func verifyInFlash(_ header: EntryHeader, at address: Int, headerAlreadyRead: Bool = false) throws(KVSError) {
         guard let format = format(magic: header.magic) else { throw .dataLoss }
-        let chunk = scratch.chunk.buffer
-        let size = header.entrySize
-        var length = min(chunk.count, size)
-        var span = chunk.extracting(0..<length).mutableSpan
-        try partition.read(at: address, into: &span)
-        let stored = EntryHeader.loadUInt32(span.span, 4)
-        guard stored == header.checksumField else { throw .dataLoss }
         let checksum = format.checksum
-        if checksum.byteCount == 0 {
-            guard header.checksumField == 0 else { throw .dataLoss }
-            return
-        }
-        for index in 4..<8 { chunk[index] = 0 }
+        let buffer = scratch.write.buffer
+        let size = header.entrySize
+        var offset = headerAlreadyRead ? EntryHeader.size : 0
         var state = checksum.initialState
-        var offset = 0
-        while true {
-            state = checksum.update(state, UnsafeBufferPointer(chunk.extracting(0..<length)).span)
+        if headerAlreadyRead {
+            guard checksum.byteCount > 0 || header.checksumField == 0 else { throw .dataLoss }
+            var bytes = InlineArray<16, UInt8>(repeating: 0)
+            var span = bytes.mutableSpan
+            header.encode(into: &span, zeroChecksum: true)
+            state = checksum.update(state, span.span)
+        }
+        var first = true
+        while offset < size {
+            let length = min(buffer.count, size - offset)
+            var span = buffer.extracting(0..<length).mutableSpan
+            try partition.read(at: address + offset, into: &span)
+            if first && headerAlreadyRead {
+                let keyCopy = scratch.key.buffer
+                for index in 0..<min(Int(header.keyLength), length) { keyCopy[index] = buffer[index] }
+            }
+            if first && !headerAlreadyRead {
+                guard EntryHeader.loadUInt32(span.span, 4) == header.checksumField else { throw .dataLoss }
+                if checksum.byteCount == 0 {
+                    guard header.checksumField == 0 else { throw .dataLoss }
+                    return
+                }
+                for index in 4..<8 { buffer[index] = 0 }
+            }
+            if checksum.byteCount > 0 { state = checksum.update(state, UnsafeBufferPointer(buffer.extracting(0..<length)).span) }
+            // With a header already read and no checksum, the content still
+            // has to be read once (the caller uses the key from it).
+            if checksum.byteCount == 0 && headerAlreadyRead { return }
+            first = false
             offset += length
-            if offset == size { break }
-            length = min(chunk.count, size - offset)
-            var next = chunk.extracting(0..<length).mutableSpan
-            try partition.read(at: address + offset, into: &next)
         }
         guard checksum.matches(field: header.checksumField, state: state) else { throw .dataLoss }
     }
@@ -113,11 +130,11 @@ extension KeyValueStore {
         return count
     }
 
-    /// Whether the stored value equals `value` (compared in 32-byte chunks).
-    /// A read error counts as a difference.
+    /// Whether the stored value equals `value` (compared in chunks of up to
+    /// 256 bytes). A read error counts as a difference.
     func valueMatches(_ entry: LocatedEntry, _ value: Span<UInt8>) -> Bool {
         guard entry.header.valueSize == value.count else { return false }
-        let chunk = scratch.chunk.buffer
+        let chunk = scratch.write.buffer
         let start = entry.address + EntryHeader.size + Int(entry.header.keyLength)
         var offset = 0
         while offset < value.count {

@@ -65,9 +65,10 @@ extension KeyValueStore {
 
     /// The sector to collect next (pw_kvs `FindSectorToGarbageCollect`), in
     /// rotation order after `lastNewSector`: the first holding only stale
-    /// data; else the one with the most reclaimable bytes; else the one with
-    /// the most valid bytes (to move live data out of the way). O(sectors).
-    func sectorToCollect(avoiding avoid: AvoidList) -> Int? {
+    /// data; else the one with the most reclaimable bytes; else, if
+    /// `movingLiveData`, the one with the most valid bytes (to move live
+    /// data out of the way of a write). O(sectors).
+    func sectorToCollect(avoiding avoid: AvoidList, movingLiveData: Bool) -> Int? {
         let count = partition.sectorCount
         let start = sectors.lastNewSector + 1
         for step in 0..<count {
@@ -85,7 +86,7 @@ extension KeyValueStore {
                 best = sectors.recoverableBytes(sector)
             }
         }
-        if candidate != nil { return candidate }
+        if candidate != nil || !movingLiveData { return candidate }
         for step in 0..<count {
             let sector = (start + step) % count
             if sectors.validBytes(sector) > best && !isAvoided(sector, avoid) {
@@ -96,11 +97,11 @@ extension KeyValueStore {
         return candidate
     }
 
-    /// Collects one sector chosen by ``sectorToCollect(avoiding:)``.
+    /// Collects one sector chosen by ``sectorToCollect(avoiding:movingLiveData:)``.
     /// - Throws: `.notFound` if there is nothing to collect; otherwise as
     ///   ``garbageCollectSector(_:avoiding:)``.
-    func garbageCollect(avoiding avoid: AvoidList) throws(KVSError) {
-        guard let sector = sectorToCollect(avoiding: avoid) else { throw .notFound }
+    func garbageCollect(avoiding avoid: AvoidList, movingLiveData: Bool = true) throws(KVSError) {
+        guard let sector = sectorToCollect(avoiding: avoid, movingLiveData: movingLiveData) else { throw .notFound }
         try garbageCollectSector(sector, avoiding: avoid)
     }
 

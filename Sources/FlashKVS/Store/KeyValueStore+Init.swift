@@ -5,13 +5,19 @@ extension KeyValueStore {
     ///
     /// With `.lazy` or `.immediate` recovery, errors found are repaired here
     /// (this may relocate entries, erase corrupt sectors and write missing
-    /// copies).
+    /// copies) — except when the flash holds data the store cannot index
+    /// (see ``ScanReport/holdsUnindexedData``): then nothing is written or
+    /// erased. ``lastScan`` says what was found.
     /// - Throws: `.failedPrecondition` if the partition has fewer than 2 or
     ///   more than `maxSectors` sectors, or sectors over 65534 bytes (the
-    ///   store stays uninitialized); `.dataLoss` if errors remain unrepaired:
-    ///   the store is then in `.needsMaintenance`, readable but not writable.
-    /// - Complexity: reads every entry once (header, key, checksum) plus one
-    ///   header per key; O(entries) with O(1) key-table inserts.
+    ///   store stays uninitialized); otherwise, with the store left in
+    ///   `.needsMaintenance` (readable, not writable):
+    ///   `.resourceExhausted` if the flash holds more keys than `capacity`;
+    ///   `.failedPrecondition` if nothing on the written flash parses (wrong
+    ///   magic or checksum?); `.dataLoss` if other errors remain unrepaired.
+    /// - Complexity: reads every entry once (header, then the rest in one
+    ///   read per 256 bytes), one header per key, and the erased tail of
+    ///   partly written sectors; O(entries) with O(1) key-table inserts.
     public func initialize() throws(KVSError) {
         state = .notInitialized
         errorDetected = false
@@ -22,7 +28,7 @@ extension KeyValueStore {
         let result = rebuildMetadata()
         if errorDetected {
             state = .needsMaintenance
-            if options.recovery != .manual {
+            if options.recovery != .manual && !lastScan.holdsUnindexedData {
                 let recoveredBefore = missingRedundantEntriesRecovered
                 if fixErrors() == nil, result == .outOfRange {
                     // Only the redundancy changed: adding copies is not a repair.
@@ -32,27 +38,37 @@ extension KeyValueStore {
         } else {
             state = .ready
         }
+        if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
+        if lastScan.unrecognizedData { throw .failedPrecondition }
         if errorDetected { throw .dataLoss }
     }
 
     /// Rebuilds the key and sector tables from flash (pw_kvs
-    /// `InitializeMetadata`). Sets `errorDetected` for corrupt entries or
-    /// sectors, missing copies and a missing erased sector; never clears it.
+    /// `InitializeMetadata`) and fills ``lastScan``. Sets `errorDetected`
+    /// for corrupt entries or sectors, gaps, keys that do not fit, missing
+    /// copies and a missing erased sector; never clears it.
+    /// - Parameter deep: also check that sectors whose first header is
+    ///   erased are erased throughout (repair does; init trusts them).
     /// - Returns: nil when clean, `.outOfRange` when the only problem is that
     ///   every key has fewer copies than the redundancy, `.failedPrecondition`
     ///   otherwise.
     @discardableResult
-    func rebuildMetadata() -> KVSError? {
+    func rebuildMetadata(deep: Bool = false) -> KVSError? {
         let sectorCount = partition.sectorCount
         sectors.reset(count: sectorCount)
         keys.removeAll()
+        lastScan = ScanReport()
         var foundEmptySector = false
+        var parsedEntries = 0
         for sector in 0..<sectorCount {
-            scanSector(sector)
+            parsedEntries += scanSector(sector, deep: deep)
             if sectors.isEmpty(sector) { foundEmptySector = true }
+            if sectors.isCorrupt(sector) { lastScan.corruptSectors += 1 }
         }
+        lastScan.unrecognizedData = parsedEntries == 0 && lastScan.corruptSectors > 0
 
         var keysMissingCopies = 0
+        var newestID: UInt32 = 0
         var newestAddress: Int? = nil
         for key in 0..<keys.count {
             if keys.addressCount(key) < redundancy { keysMissingCopies += 1 }
@@ -69,15 +85,23 @@ extension KeyValueStore {
                     keys.removeAddress(key, copy: copy)
                 }
             }
-            if keys.transactionID(key) > lastTransactionID {
-                lastTransactionID = keys.transactionID(key)
-                let count = keys.addressCount(key)
-                if count > 0 { newestAddress = keys.address(key, copy: count - 1) }
+            // The newest key's last copy sets the wear-leveling origin. Unlike
+            // pw_kvs (spec 7.2 B15) this also holds when a repair rebuilds
+            // the tables while the transaction count is kept.
+            let count = keys.addressCount(key)
+            if keys.transactionID(key) > newestID && count > 0 {
+                newestID = keys.transactionID(key)
+                newestAddress = keys.address(key, copy: count - 1)
             }
         }
+        lastTransactionID = max(lastTransactionID, newestID)
         sectors.lastNewSector = newestAddress.map { sectors.sector(of: $0) } ?? 0
+        lastScan.keysMissingCopies = keysMissingCopies
 
-        if !foundEmptySector { errorDetected = true }
+        if !foundEmptySector {
+            errorDetected = true
+            lastScan.noErasedSector = true
+        }
         if keysMissingCopies > 0 {
             let otherErrors = errorDetected
             errorDetected = true
@@ -89,18 +113,40 @@ extension KeyValueStore {
     /// Parses the entries of one sector, adding them to the key table and
     /// setting the sector's writable bytes; skips over corrupt data to the
     /// next plausible header and marks the sector corrupt if any was found.
-    private func scanSector(_ sector: Int) {
+    /// - Returns: the number of entries that parsed and verified.
+    private func scanSector(_ sector: Int, deep: Bool) -> Int {
         let base = sectors.base(of: sector)
         let end = base + sectorSize
         var address = base
         var corruptBytes = 0
+        var parsed = 0
         while address < end {
             var next = address
             do throws(KVSError) {
                 next = try loadEntry(at: address)
+                parsed += 1
             } catch .notFound {
-                break
+                // Erased space ends the sector, if the rest is erased too
+                // (pw_kvs stops here unchecked and loses entries after a gap).
+                if address == base && !deep { break }
+                if (try? isErased(from: address, to: end)) ?? false { break }
+                lastScan.gapsFound += 1
+                errorDetected = true
+                guard let found = findNextEntry(after: address, sectorEnd: end) else {
+                    corruptBytes += end - address
+                    break
+                }
+                corruptBytes += found - address
+                next = found
+            } catch .resourceExhausted {
+                // A valid entry whose key does not fit the key table: keep
+                // reading (it is not corrupt) and never erase this flash.
+                lastScan.entriesNotLoaded += 1
+                errorDetected = true
+                parsed += 1
+                next = address + lastLoadedEntrySize
             } catch {
+                lastScan.corruptEntries += 1
                 errorDetected = true
                 guard let found = findNextEntry(after: address, sectorEnd: end) else {
                     corruptBytes += end - address
@@ -116,21 +162,25 @@ extension KeyValueStore {
             sectors.markCorrupt(sector)
             errorDetected = true
         }
+        return parsed
     }
 
-    /// Reads, verifies and records the entry at `address`; returns the
+    /// Reads, verifies and records the entry at `address` (one header read,
+    /// then the rest of the entry in reads of up to 256 bytes); returns the
     /// address after it.
     /// - Throws: `.notFound` at erased space; `.dataLoss` for a corrupt
     ///   entry or a copy in the same sector as another copy;
-    ///   `.resourceExhausted` if the key table is full; read errors.
+    ///   `.resourceExhausted` if the key table is full (the entry's size is
+    ///   then in `lastLoadedEntrySize`); read errors.
     private func loadEntry(at address: Int) throws(KVSError) -> Int {
         // A header that would cross the sector end cannot be an entry.
         guard address % sectorSize + EntryHeader.size <= sectorSize else { throw .notFound }
         let header = try readHeader(at: address)
-        let keyLength = try readKey(header, at: address)
-        try verifyInFlash(header, at: address)
-        let hash = KeyHash.of(lastReadKey(count: keyLength).span)
-        try addOrUpdateKey(hash: hash, header: header, address: address)
+        guard header.keyLength > 0 else { throw .dataLoss }
+        try verifyInFlash(header, at: address, headerAlreadyRead: true)
+        let keyLength = Int(header.keyLength)
+        lastLoadedEntrySize = header.entrySize
+        try addOrUpdateKey(hash: KeyHash.of(lastReadKey(count: keyLength).span), header: header, address: address)
         return address + header.entrySize
     }
 
@@ -172,5 +222,20 @@ extension KeyValueStore {
             candidate += EntryHeader.size
         }
         return nil
+    }
+
+    /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).
+    func isErased(from start: Int, to end: Int) throws(KVSError) -> Bool {
+        let buffer = scratch.write.buffer
+        let erased = partition.erasedByte
+        var address = start
+        while address < end {
+            let length = min(buffer.count, end - address)
+            var span = buffer.extracting(0..<length).mutableSpan
+            try partition.read(at: address, into: &span)
+            for index in 0..<length where buffer[index] != erased { return false }
+            address += length
+        }
+        return true
     }
 }

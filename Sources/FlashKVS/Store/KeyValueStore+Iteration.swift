@@ -53,11 +53,21 @@ extension KeyValueStore {
         }
     }
 
+    /// The item for `descriptor`, with the key of its first copy whose
+    /// header parses and whose key matches the hash in the key table (a
+    /// copy with a corrupted key is marked for repair and skipped; pw_kvs
+    /// returns the corrupted key, spec 7.2 B2).
     private func item(_ descriptor: Int) -> Item {
-        guard let entry = try? readEntry(descriptor), let length = try? readKey(entry.header, at: entry.address) else {
-            return Item(descriptor: descriptor, key: nil)
+        for copy in 0..<keys.addressCount(descriptor) {
+            let address = keys.address(descriptor, copy: copy)
+            if let header = try? readHeader(at: address), let length = try? readKey(header, at: address) {
+                let key = lastReadKey(count: length)
+                if KeyHash.of(key.span) == keys.hash(descriptor) { return Item(descriptor: descriptor, key: key) }
+            }
+            sectors.markCorrupt(sectors.sector(of: address))
+            errorDetected = true
         }
-        return Item(descriptor: descriptor, key: lastReadKey(count: length))
+        return Item(descriptor: descriptor, key: nil)
     }
 
     /// `item`'s key as a new array (allocates); no flash access.
@@ -80,14 +90,14 @@ extension KeyValueStore {
         try readEntry(item.descriptor).header.valueSize
     }
 
-    /// Reads `item`'s value, verified against the key read by the iterator;
-    /// see ``get(_:into:offset:)`` for the result and errors.
+    /// Reads `item`'s value, verified against the key read by the iterator,
+    /// falling back to other copies like ``get(_:into:offset:)``.
+    /// - Throws: as ``get(_:into:offset:)``.
     /// - Complexity: reads the header and the value (2 reads).
     @discardableResult
     public func get(_ item: Item, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {
-        let entry = try readEntry(item.descriptor)
-        return try item.withKey { key throws(KVSError) in
-            try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
+        try item.withKey { key throws(KVSError) in
+            try readValue(of: item.descriptor, key: key, into: &buffer, offset: offset)
         }
     }
 }

@@ -1,14 +1,35 @@
 extension KeyValueStore {
-    /// Garbage-collects one sector, repairing detected errors first unless
-    /// recovery is `.manual`.
-    /// - Throws: `.failedPrecondition` before ``initialize()``; `.notFound`
-    ///   if no sector can be collected; a repair or collection error.
+    /// Garbage-collects one sector with reclaimable bytes, repairing
+    /// detected errors first unless recovery is `.manual`. Live data is
+    /// never moved just to erase a sector (pw_kvs does, spec 7.2 B7).
+    /// - Throws: `.failedPrecondition` before ``initialize()``;
+    ///   `.notFound` if nothing is reclaimable; as ``fullMaintenance()``
+    ///   when the flash holds unindexed data; a repair or collection error.
     public func partialMaintenance() throws(KVSError) {
-        guard state != .notInitialized else { throw .failedPrecondition }
+        try checkMaintenanceAllowed()
         if checkForErrors() && options.recovery != .manual {
             try repair()
         }
-        try garbageCollect(avoiding: AvoidList())
+        try garbageCollect(avoiding: AvoidList(), movingLiveData: false)
+    }
+
+    /// Repairs the store even when the flash holds data it cannot index
+    /// (``ScanReport/holdsUnindexedData``): entries of keys beyond
+    /// `capacity` and unrecognized bytes are erased. The explicit,
+    /// destructive path; normal maintenance refuses to do this.
+    /// - Throws: `.failedPrecondition` before ``initialize()``; a repair error.
+    public func repairDiscardingUnindexedData() throws(KVSError) {
+        guard state != .notInitialized else { throw .failedPrecondition }
+        errorDetected = true
+        rebuildMetadata(deep: true)
+        if let error = fixErrors() { throw error }
+    }
+
+    /// Throws unless maintenance may write and erase.
+    private func checkMaintenanceAllowed() throws(KVSError) {
+        guard state != .notInitialized else { throw .failedPrecondition }
+        if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
+        if lastScan.unrecognizedData { throw .failedPrecondition }
     }
 
     /// Repairs detected errors (in every recovery mode), rewrites entries of
@@ -16,8 +37,10 @@ extension KeyValueStore {
     /// sector that holds only stale data (every sector with anything
     /// reclaimable when the partition is over 70 % in use or entries were
     /// rewritten).
-    /// - Throws: `.failedPrecondition` before ``initialize()``; the first
-    ///   repair, migration or collection error.
+    /// - Throws: `.failedPrecondition` before ``initialize()`` or when the
+    ///   flash holds unrecognized data; `.resourceExhausted` when it holds
+    ///   more keys than `capacity` (see ``ScanReport/holdsUnindexedData``;
+    ///   nothing is erased); the first repair, migration or collection error.
     public func fullMaintenance() throws(KVSError) {
         try fullMaintenance(heavy: false)
     }
@@ -31,7 +54,7 @@ extension KeyValueStore {
     }
 
     private func fullMaintenance(heavy: Bool) throws(KVSError) {
-        guard state != .notInitialized else { throw .failedPrecondition }
+        try checkMaintenanceAllowed()
         if checkForErrors() { try repair() }
         var firstError: KVSError? = nil
         var migrated = 0
@@ -43,8 +66,12 @@ extension KeyValueStore {
         let threshold = partition.size * 70 / 100
         let force = heavy || storageStats.inUseBytes > threshold || migrated > 0
         let start = sectors.lastNewSector
-        if let error = collectPass(startingAfter: start, force: force) { firstError = firstError ?? error }
-        if heavy {
+        let passError = collectPass(startingAfter: start, force: force)
+        if let passError { firstError = firstError ?? passError }
+        // Deleted keys may only be forgotten once no older version of them
+        // is left on flash, i.e. after a complete forced pass (pw_kvs drops
+        // them even after a failed pass, spec 7.2 B9).
+        if heavy && passError == nil {
             do {
                 try removeDeletedKeys()
             } catch {
@@ -104,19 +131,18 @@ extension KeyValueStore {
             lastTransactionID &+= 1
             let header = try updatedHeader(entry, format: primary, transactionID: lastTransactionID)
             try reserveAddresses(size: header.entrySize)
-            do {
-                try copyEntry(header, from: entry.address, toSectorAt: scratch.reserved[0])
-            } catch {
-                throw error
-            }
+            // Reserving may have garbage-collected the old copy elsewhere
+            // (spec 7.2 B12): read its current location again.
+            let source = try readEntry(descriptor)
+            try copyEntry(header, from: source.address, toSectorAt: scratch.reserved[0])
             for copy in 0..<keys.addressCount(descriptor) {
-                // pw_kvs subtracts the new entry's size here (spec 7.2 B11).
-                sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), header.entrySize)
+                // The old copies' own size (pw_kvs subtracts the new size, spec 7.2 B11).
+                sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), source.header.entrySize)
             }
             keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                        deleted: keys.isDeleted(descriptor), address: scratch.reserved[0])
             for copy in 1..<redundancy {
-                try copyEntry(header, from: entry.address, toSectorAt: scratch.reserved[copy])
+                try copyEntry(header, from: source.address, toSectorAt: scratch.reserved[copy])
                 keys.addAddress(descriptor, scratch.reserved[copy])
             }
         }

@@ -2,23 +2,24 @@ extension KeyValueStore {
     /// Reads the value of `key` from `offset` into `buffer`.
     ///
     /// A complete read from offset 0 is verified against the entry's
-    /// checksum (with `verifyOnRead`).
+    /// checksum (with `verifyOnRead`). A copy that fails verification is
+    /// marked for repair and the next copy is read instead (pw_kvs returns
+    /// `.dataLoss` there, spec 7.2 B2).
     /// - Returns: the number of bytes read (the value size minus `offset`).
     /// - Throws: `.invalidArgument` for an empty key or one over 63 bytes;
     ///   `.failedPrecondition` before ``initialize()``; `.notFound` if the
     ///   key is absent or deleted; `.outOfRange` if `offset` is past the
     ///   value; `.resourceExhausted` if the value does not fit: `buffer` then
     ///   holds its first `buffer.count` bytes; `.dataLoss` if no copy is
-    ///   readable or the checksum fails (the bytes read are zeroed); or a
-    ///   flash read error.
+    ///   readable and intact (the bytes read are zeroed); or a flash read
+    ///   error.
     /// - Complexity: O(1) lookup; reads key, header and value (3 reads).
     @discardableResult
     public func get(_ key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {
         try checkKey(key)
         guard state != .notInitialized else { throw .failedPrecondition }
         let descriptor = try findExisting(key)
-        let entry = try readEntry(descriptor)
-        return try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
+        return try readValue(of: descriptor, key: key, into: &buffer, offset: offset)
     }
 
     /// The size of `key`'s value.
@@ -111,6 +112,33 @@ extension KeyValueStore {
             let address = keys.address(descriptor, copy: copy)
             do {
                 return LocatedEntry(header: try readHeader(at: address), address: address)
+            } catch {
+                lastError = error
+                sectors.markCorrupt(sectors.sector(of: address))
+                errorDetected = true
+            }
+        }
+        throw lastError
+    }
+
+    /// Reads the value of `descriptor` from the first copy that parses and
+    /// verifies. A copy whose header does not parse, or whose complete value
+    /// fails the checksum, marks its sector corrupt (for repair) and the
+    /// next copy is tried.
+    /// - Throws: as ``get(_:into:offset:)``; the last copy's error if none is good.
+    func readValue(
+        of descriptor: Int, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
+    ) throws(KVSError) -> Int {
+        var lastError = KVSError.dataLoss
+        for copy in 0..<keys.addressCount(descriptor) {
+            let address = keys.address(descriptor, copy: copy)
+            do throws(KVSError) {
+                let entry = LocatedEntry(header: try readHeader(at: address), address: address)
+                return try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
+            } catch .outOfRange {
+                throw .outOfRange
+            } catch .resourceExhausted {
+                throw .resourceExhausted
             } catch {
                 lastError = error
                 sectors.markCorrupt(sectors.sector(of: address))

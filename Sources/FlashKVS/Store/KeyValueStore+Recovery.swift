@@ -11,9 +11,15 @@ extension KeyValueStore {
         return errorDetected
     }
 
-    /// Rebuilds the tables from flash, then fixes what was found.
+    /// Rebuilds the tables from flash (checking that empty-looking sectors
+    /// are erased throughout), then fixes what was found — unless the flash
+    /// holds data the store cannot index, which a repair would erase.
+    /// - Throws: `.resourceExhausted` or `.failedPrecondition` for unindexed
+    ///   data (nothing is written); the first repair error.
     func repair() throws(KVSError) {
-        rebuildMetadata()
+        rebuildMetadata(deep: true)
+        if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
+        if lastScan.unrecognizedData { throw .failedPrecondition }
         if let error = fixErrors() { throw error }
     }
 
@@ -88,7 +94,9 @@ extension KeyValueStore {
         while keys.addressCount(descriptor) < redundancy {
             let sector = try sectorForWrite(size: entry.header.entrySize, reservedCount: 0, avoidingCopiesOf: descriptor)
             let destination = sectors.nextWritableAddress(sector)
-            try copyEntry(entry.header, from: entry.address, toSectorAt: destination)
+            // Making space may have moved the source copy (spec 7.2 B12).
+            let source = try readEntry(descriptor)
+            try copyEntry(source.header, from: source.address, toSectorAt: destination)
             keys.addAddress(descriptor, destination)
         }
     }

@@ -42,6 +42,8 @@ public final class KeyValueStore<Flash: FlashMemory> {
     /// the first copy was written before a later copy failed: the new value
     /// is then live with fewer copies, to be restored by maintenance.
     public internal(set) var lastWriteCommitted = false
+    /// What the last full scan of the flash found.
+    public internal(set) var lastScan = ScanReport()
 
     let formats: [EntryFormat]
     var keys: KeyTable
@@ -51,6 +53,8 @@ public final class KeyValueStore<Flash: FlashMemory> {
     var sectorEraseCount = 0
     var corruptSectorsRecovered = 0
     var missingRedundantEntriesRecovered = 0
+    /// Size of the entry `loadEntry` last read (init scan bookkeeping).
+    var lastLoadedEntrySize = 0
     /// Alignment units written into new entries' headers.
     let alignmentUnits: UInt8
     /// Alignment of new entries: the partition alignment rounded up to 16.

@@ -11,6 +11,10 @@ struct TraceReplayer {
     let store: KeyValueStore<RAMFlash>
     let sectorSize: Int
     private(set) var differences: [String] = []
+    /// Index of the first step with a difference (steps count from 0; the
+    /// final state and image count as one past the last step).
+    private(set) var firstDifferingStep: Int?
+    private var currentStep = 0
 
     init(trace: [String: Any]) throws {
         self.trace = trace
@@ -47,9 +51,12 @@ struct TraceReplayer {
     }
 
     mutating func run() {
-        for (index, step) in (trace["steps"] as! [[String: Any]]).enumerated() {
+        let steps = trace["steps"] as! [[String: Any]]
+        for (index, step) in steps.enumerated() {
+            currentStep = index
             perform(step, label: "step \(index) \(step["op"] as! String)")
         }
+        currentStep = steps.count
         if let final = trace["final"] as? [String: Any] { compareState(final, label: "final") }
         if let sectors = trace["final_image_sectors"] as? [String] {
             let bytes = flash.contents
@@ -59,17 +66,22 @@ struct TraceReplayer {
                 let actual = Array(bytes[(sector * sectorSize)..<((sector + 1) * sectorSize)])
                 if actual != expected {
                     let offset = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }!.offset
-                    differences.append("final image: sector \(sector) differs first at offset \(offset)")
+                    record("final image: sector \(sector) differs first at offset \(offset)")
                 }
             }
         }
         if let counts = trace["partition_erase_counts"] as? [Int], counts != flash.eraseCounts {
-            differences.append("partition erase counts \(flash.eraseCounts), reference \(counts)")
+            record("partition erase counts \(flash.eraseCounts), reference \(counts)")
         }
     }
 
     private mutating func expectEqual<T: Equatable>(_ actual: T, _ expected: T, _ what: String) {
-        if actual != expected { differences.append("\(what): \(actual), reference \(expected)") }
+        if actual != expected { record("\(what): \(actual), reference \(expected)") }
+    }
+
+    private mutating func record(_ difference: String) {
+        differences.append(difference)
+        if firstDifferingStep == nil { firstDifferingStep = currentStep }
     }
 
     private mutating func perform(_ step: [String: Any], label: String) {
@@ -88,7 +100,7 @@ struct TraceReplayer {
                 value[0] = UInt8((1 + n) & 0xFF)
                 for index in 1...5 { value[index] = UInt8(index + 1) }
                 if let failure = status({ () throws(KVSError) in try store.put(key.span, value.span) }).0 {
-                    differences.append("\(label) #\(n): \(failure.name)")
+                    record("\(label) #\(n): \(failure.name)")
                 }
             }
             compareState(step, label: label)
@@ -130,14 +142,14 @@ struct TraceReplayer {
                 var partition = try FlashPartition(flash)
                 try partition.erase(at: step["address"] as! Int)
             } catch {
-                differences.append("\(label): raw erase failed")
+                record("\(label): raw erase failed")
             }
             return
         case "raw_set_byte":
             flash[step["address"] as! Int] = UInt8(step["value"] as! Int)
             return
         default:
-            differences.append("\(label): unknown operation")
+            record("\(label): unknown operation")
             return
         }
         expectEqual(statusName(error), expectedStatus, "\(label) status")

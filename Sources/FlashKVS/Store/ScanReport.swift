@@ -1,0 +1,32 @@
+/// What the last full scan of the flash (``KeyValueStore/initialize()`` or
+/// a repair) found. All zero / false when the flash was clean.
+public struct ScanReport: Equatable, Sendable {
+    /// Entries that were skipped as corrupt: bad header, key or checksum,
+    /// or a second copy in the same sector.
+    public var corruptEntries = 0
+    /// Sectors that hold corrupt or unrecognized bytes; no new data goes
+    /// there until they are repaired (garbage-collected).
+    public var corruptSectors = 0
+    /// Erased-looking gaps followed by written bytes inside a sector
+    /// (pw_kvs stops reading the sector at such a gap and loses what
+    /// follows; FlashKVS reads on).
+    public var gapsFound = 0
+    /// Keys with fewer copies than the configured redundancy.
+    public var keysMissingCopies = 0
+    /// Whether no sector was erased (garbage collection needs one).
+    public var noErasedSector = false
+    /// Valid entries of keys that did not fit the key table (`capacity` is
+    /// smaller than the number of keys on flash). While non-zero, the store
+    /// never erases or writes: reopen it with a larger capacity.
+    public var entriesNotLoaded = 0
+    /// Whether the flash holds written sectors but not one entry parses
+    /// with the configured formats: most likely another magic or checksum
+    /// configuration. While true, the store never erases or writes.
+    public var unrecognizedData = false
+
+    public init() {}
+
+    /// Whether the flash holds data the store could not index, so that a
+    /// repair (which erases sectors) would destroy it.
+    public var holdsUnindexedData: Bool { entriesNotLoaded > 0 || unrecognizedData }
+}
