@@ -25,7 +25,7 @@ extension KeyValueStore {
         guard partition.sectorCount <= maxSectors, partition.sectorCount >= 2, sectorSize <= 65534 else {
             throw .failedPrecondition
         }
-        let result = rebuildMetadata()
+        let result = scanFlash(deep: false)
         if errorDetected {
             state = .needsMaintenance
             if options.recovery != .manual && !lastScan.holdsUnindexedData {
@@ -43,6 +43,24 @@ extension KeyValueStore {
         if errorDetected { throw .dataLoss }
     }
 
+    /// ``rebuildMetadata(deep:)``, repeated (twice at most) while flash
+    /// reads fail, so that a transient read error is not taken for
+    /// corruption. `errorDetected` reflects the last scan, plus what was
+    /// known before.
+    @discardableResult
+    func scanFlash(deep: Bool) -> KVSError? {
+        let knownErrors = errorDetected
+        var result = rebuildMetadata(deep: deep)
+        var rescans = 0
+        while lastScan.failedReads > 0 && rescans < 2 {
+            rescans += 1
+            errorDetected = knownErrors
+            result = rebuildMetadata(deep: deep)
+        }
+        lastScan.rescans = rescans
+        return result
+    }
+
     /// Rebuilds the key and sector tables from flash (pw_kvs
     /// `InitializeMetadata`) and fills ``lastScan``. Sets `errorDetected`
     /// for corrupt entries or sectors, gaps, keys that do not fit, missing
@@ -58,6 +76,8 @@ extension KeyValueStore {
         sectors.reset(count: sectorCount)
         keys.removeAll()
         lastScan = ScanReport()
+        let failedReadsBefore = failedReads
+        defer { lastScan.failedReads = failedReads - failedReadsBefore }
         var foundEmptySector = false
         var parsedEntries = 0
         for sector in 0..<sectorCount {
@@ -215,7 +235,7 @@ extension KeyValueStore {
         let bytes = scratch.header.buffer
         while candidate < sectorEnd {
             var span = bytes.extracting(0..<4).mutableSpan
-            if (try? partition.read(at: candidate, into: &span)) != nil,
+            if (try? readFlash(at: candidate, into: &span)) != nil,
                format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil {
                 return candidate
             }
@@ -232,7 +252,7 @@ extension KeyValueStore {
         while address < end {
             let length = min(buffer.count, end - address)
             var span = buffer.extracting(0..<length).mutableSpan
-            try partition.read(at: address, into: &span)
+            try readFlash(at: address, into: &span)
             for index in 0..<length where buffer[index] != erased { return false }
             address += length
         }

@@ -21,7 +21,7 @@ extension KeyValueStore {
     public func repairDiscardingUnindexedData() throws(KVSError) {
         guard state != .notInitialized else { throw .failedPrecondition }
         errorDetected = true
-        rebuildMetadata(deep: true)
+        scanFlash(deep: true)
         if let error = fixErrors() { throw error }
     }
 

@@ -17,7 +17,7 @@ extension KeyValueStore {
     /// - Throws: `.resourceExhausted` or `.failedPrecondition` for unindexed
     ///   data (nothing is written); the first repair error.
     func repair() throws(KVSError) {
-        rebuildMetadata(deep: true)
+        scanFlash(deep: true)
         if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
         if lastScan.unrecognizedData { throw .failedPrecondition }
         if let error = fixErrors() { throw error }

@@ -40,3 +40,30 @@ extension KeyValueStore {
         return stats
     }
 }
+
+/// How one sector's bytes are used (from the store's RAM tables).
+public struct SectorUsage: Equatable, Sendable {
+    /// Bytes of entries the key table points to.
+    public var validBytes: Int
+    /// Erased bytes at the end of the sector, available for new entries
+    /// (0 for a corrupt sector).
+    public var writableBytes: Int
+    /// Stale, no longer needed or corrupt bytes.
+    public var reclaimableBytes: Int
+    /// Whether the sector holds corrupt data and receives no new entries
+    /// until it is repaired.
+    public var isCorrupt: Bool
+}
+
+extension KeyValueStore {
+    /// How `sector`'s bytes are used. O(1); no flash access.
+    /// - Precondition: `0 <= sector < partition.sectorCount`, after ``initialize()``.
+    public func usage(ofSector sector: Int) -> SectorUsage {
+        SectorUsage(validBytes: sectors.validBytes(sector), writableBytes: sectors.writableBytes(sector),
+                    reclaimableBytes: sectors.recoverableBytes(sector), isCorrupt: sectors.isCorrupt(sector))
+    }
+
+    /// The sector most recently opened for new data; placement and garbage
+    /// collection search in rotation order starting after it (wear leveling).
+    public var wearLevelingOrigin: Int { sectors.lastNewSector }
+}

@@ -10,13 +10,13 @@ extension KeyValueStore {
     ///   key table is full or no space can be found; `.dataLoss` if the
     ///   existing entry cannot be read or a written copy does not verify;
     ///   `.internal` if garbage collection could not empty a sector; or a
-    ///   flash error. If the first copy was written and a later copy fails,
-    ///   the error is thrown but the new value is stored (see
-    ///   ``lastWriteCommitted``).
+    ///   flash error. ``lastWriteState`` says what the call left on flash:
+    ///   if the first copy was written and a later copy fails, the error is
+    ///   thrown but the new value is stored.
     /// - Complexity: O(1) lookup; about 5 flash reads and 1 write per copy
     ///   when no garbage collection is needed.
     public func put(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
-        lastWriteCommitted = false
+        lastWriteState = .notWritten
         try checkKey(key)
         guard state == .ready else { throw .failedPrecondition }
         guard alignUp(EntryHeader.size + key.count + value.count, entryAlignment) <= sectorSize else {
@@ -46,7 +46,7 @@ extension KeyValueStore {
     ///   unless ready; `.notFound` if the key is absent or already deleted
     ///   (nothing is written); otherwise as ``put(_:_:)``.
     public func delete(_ key: Span<UInt8>) throws(KVSError) {
-        lastWriteCommitted = false
+        lastWriteState = .notWritten
         try checkKey(key)
         guard state == .ready else { throw .failedPrecondition }
         let descriptor = try findExisting(key)
@@ -68,13 +68,14 @@ extension KeyValueStore {
         key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior: (descriptor: Int, entry: LocatedEntry)?
     ) throws(KVSError) {
         if let prior, keys.isDeleted(prior.descriptor) == deleted, valueMatches(prior.entry, value) {
-            lastWriteCommitted = true
+            lastWriteState = .committed
             return
         }
         let size = alignUp(EntryHeader.size + key.count + (deleted ? 0 : value.count), entryAlignment)
         try reserveAddresses(size: size)
         lastTransactionID &+= 1
         let header = makeHeader(key: key, value: value, deleted: deleted, transactionID: lastTransactionID)
+        lastWriteState = .uncertain
         try appendEntry(header, key: key, value: value, at: scratch.reserved[0])
 
         let descriptor: Int
@@ -89,7 +90,7 @@ extension KeyValueStore {
             descriptor = keys.append(hash: KeyHash.of(key), transactionID: header.transactionID, keyLength: key.count,
                                      deleted: deleted, address: scratch.reserved[0])
         }
-        lastWriteCommitted = true
+        lastWriteState = .committed
         for copy in 1..<redundancy {
             try appendEntry(header, key: key, value: value, at: scratch.reserved[copy])
             keys.addAddress(descriptor, scratch.reserved[copy])

@@ -37,11 +37,12 @@ public final class KeyValueStore<Flash: FlashMemory> {
     public internal(set) var state: State = .notInitialized
     /// Whether errors were found that are not repaired yet.
     public internal(set) var errorDetected = false
-    /// Whether the last ``put(_:_:)`` or ``delete(_:)`` stored its new
-    /// version (or found it already stored). True after an error too when
-    /// the first copy was written before a later copy failed: the new value
-    /// is then live with fewer copies, to be restored by maintenance.
-    public internal(set) var lastWriteCommitted = false
+    /// What the last ``put(_:_:)`` or ``delete(_:)`` left on flash, also
+    /// when it threw (pw_kvs cannot tell, spec 7.2 B4-bis).
+    public internal(set) var lastWriteState = WriteState.notWritten
+    /// Whether the last ``put(_:_:)`` or ``delete(_:)`` made its new version
+    /// current (`lastWriteState == .committed`).
+    public var lastWriteCommitted: Bool { lastWriteState == .committed }
     /// What the last full scan of the flash found.
     public internal(set) var lastScan = ScanReport()
 
@@ -53,6 +54,8 @@ public final class KeyValueStore<Flash: FlashMemory> {
     var sectorEraseCount = 0
     var corruptSectorsRecovered = 0
     var missingRedundantEntriesRecovered = 0
+    /// Flash reads that failed since the store was created.
+    var failedReads = 0
     /// Size of the entry `loadEntry` last read (init scan bookkeeping).
     var lastLoadedEntrySize = 0
     /// Alignment units written into new entries' headers.
@@ -127,6 +130,21 @@ public final class KeyValueStore<Flash: FlashMemory> {
         for format in formats where format.magic == magic { return format }
         return nil
     }
+}
+
+/// The outcome of a put or delete, as far as the flash is concerned.
+public enum WriteState: Sendable {
+    /// Nothing was written: the call was refused before writing (bad
+    /// input, not ready, no space, ...). The previous version stays.
+    case notWritten
+    /// The new version is current and survives a restart. If the call
+    /// threw, a later redundant copy failed: the key has fewer copies until
+    /// maintenance restores them.
+    case committed
+    /// Writing the first copy failed or did not verify: the previous version
+    /// stays current now, but the new one may have reached flash intact and
+    /// be found after a restart.
+    case uncertain
 }
 
 /// Working buffers, allocated with the store.

@@ -11,6 +11,13 @@ public struct ScanReport: Equatable, Sendable {
     /// (pw_kvs stops reading the sector at such a gap and loses what
     /// follows; FlashKVS reads on).
     public var gapsFound = 0
+    /// Flash reads that failed during the scan. A scan with failed reads
+    /// is repeated (twice at most) before its result is used, so that a
+    /// transient read error never gets a good entry treated as corrupt
+    /// and erased by the repair (pw_kvs does exactly that).
+    public var failedReads = 0
+    /// Scans repeated because of failed reads.
+    public var rescans = 0
     /// Keys with fewer copies than the configured redundancy.
     public var keysMissingCopies = 0
     /// Whether no sector was erased (garbage collection needs one).

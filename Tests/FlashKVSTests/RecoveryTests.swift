@@ -1,0 +1,283 @@
+import Testing
+import FlashKVS
+
+/// Recovery and the cases where pw_kvs loses data silently (spec 7.2):
+/// each test here fails on the reference's behaviour.
+@Suite("Recovery without silent data loss")
+struct RecoveryTests {
+    static let format = EntryFormat(magic: 0x5ab2_f0b5, checksum: .crc16)
+
+    static func store(
+        _ flash: RAMFlash, format: EntryFormat = format, formats: [EntryFormat]? = nil, capacity: Int = 16,
+        redundancy: Int = 1, recovery: Options.Recovery = .lazy, sectors: Int? = nil
+    ) throws -> KeyValueStore<RAMFlash> {
+        try KeyValueStore(partition: FlashPartition(flash, sectorCount: sectors), formats: formats ?? [format],
+                          capacity: capacity, redundancy: redundancy, options: Options(recovery: recovery))
+    }
+
+    static func value(_ index: Int) -> [UInt8] { Array("value \(index)".utf8) }
+
+    // MARK: Data the store cannot index is never erased
+
+    @Test("more keys on flash than the key table holds: reported, nothing erased (B5)")
+    func keyTableOverflowErasesNothing() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let writer = try Self.store(flash, capacity: 8)
+        try writer.initialize()
+        for index in 0..<6 { try writer.put("key\(index)", Self.value(index)) }
+        let before = flash.contents
+
+        let small = try Self.store(flash, capacity: 4)
+        #expect(throws: KVSError.resourceExhausted) { try small.initialize() }
+        #expect(small.lastScan.entriesNotLoaded == 2)
+        #expect(small.state == .needsMaintenance)
+        #expect(small.count == 4)
+        for index in 0..<4 { #expect(try small.get("key\(index)") == Self.value(index)) }
+        #expect(throws: KVSError.failedPrecondition) { try small.put("key9", [1]) }
+        #expect(throws: KVSError.resourceExhausted) { try small.fullMaintenance() }
+        #expect(throws: KVSError.resourceExhausted) { try small.heavyMaintenance() }
+        #expect(throws: KVSError.resourceExhausted) { try small.partialMaintenance() }
+        #expect(flash.contents == before, "nothing may be erased or written")
+
+        let large = try Self.store(flash, capacity: 8)
+        try large.initialize()
+        for index in 0..<6 { #expect(try large.get("key\(index)") == Self.value(index)) }
+    }
+
+    @Test("flash written with another magic: reported, never erased unless asked")
+    func foreignFormatIsNeverErased() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let writer = try Self.store(flash)
+        try writer.initialize()
+        for index in 0..<5 { try writer.put("key\(index)", Self.value(index)) }
+        let before = flash.contents
+
+        let other = try Self.store(flash, format: EntryFormat(magic: 0x1234_5678, checksum: .crc16))
+        #expect(throws: KVSError.failedPrecondition) { try other.initialize() }
+        #expect(other.lastScan.unrecognizedData)
+        #expect(other.count == 0)
+        #expect(throws: KVSError.failedPrecondition) { try other.fullMaintenance() }
+        #expect(throws: KVSError.failedPrecondition) { try other.put("x", [1]) }
+        #expect(flash.contents == before)
+
+        // The same checksum with another magic, or another checksum: same protection.
+        let noChecksum = try Self.store(flash, format: EntryFormat(magic: Self.format.magic, checksum: .none))
+        #expect(throws: KVSError.failedPrecondition) { try noChecksum.initialize() }
+        #expect(flash.contents == before)
+
+        let original = try Self.store(flash)
+        try original.initialize()
+        for index in 0..<5 { #expect(try original.get("key\(index)") == Self.value(index)) }
+
+        // Destruction only on explicit request.
+        try other.repairDiscardingUnindexedData()
+        #expect(other.isInitialized)
+        try other.put("fresh", [7])
+        #expect(try other.get("fresh") == [7])
+    }
+
+    // MARK: Gaps and malformed headers
+
+    /// Sector 0 holds key1, 32 erased bytes, then k2 (the reference's
+    /// DISABLED_Init_OkWithWriteErrorOnFlash image).
+    static func gapImage() -> RAMFlash {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        flash.load(format.encodedEntry(key: Array("key1".utf8).span, value: Array("value1".utf8).span, transactionID: 1).span)
+        flash.load(format.encodedEntry(key: Array("k2".utf8).span, value: Array("value2".utf8).span, transactionID: 3).span, at: 64)
+        return flash
+    }
+
+    @Test("an erased gap does not hide the entries after it (B3)")
+    func gapDoesNotHideEntries() throws {
+        let manual = try Self.store(Self.gapImage(), recovery: .manual)
+        #expect(throws: KVSError.dataLoss) { try manual.initialize() }
+        #expect(manual.lastScan.gapsFound == 1)
+        #expect(manual.count == 2)
+        #expect(try manual.get("k2") == Array("value2".utf8))
+        #expect(manual.storageStats.inUseBytes == 64)
+        #expect(manual.storageStats.reclaimableBytes == 448)
+        #expect(manual.storageStats.writableBytes == 1024)
+
+        let flash = Self.gapImage()
+        let lazy = try Self.store(flash)
+        try lazy.initialize()
+        #expect(lazy.count == 2)
+        #expect(lazy.storageStats.corruptSectorsRecovered == 1)
+        #expect(lazy.storageStats.inUseBytes == 64 && lazy.storageStats.writableBytes == 1472)
+        // Later writes never land on the hidden entry (RAMFlash refuses to
+        // program non-erased bytes, so any such write would fail).
+        for round in 0..<40 { try lazy.put("fill", Self.value(round)) }
+        #expect(try lazy.get("key1") == Array("value1".utf8))
+        #expect(try lazy.get("k2") == Array("value2".utf8))
+    }
+
+    @Test("an entry whose size runs past its sector is rejected (B4)")
+    func entryCrossingItsSectorIsRejected() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        for index in 0..<15 {
+            flash.load(Self.format.encodedEntry(
+                key: Array("a\(index)".utf8).span, value: [UInt8](repeating: 1, count: 4).span,
+                transactionID: UInt32(index + 1)).span, at: index * 32)
+        }
+        // A valid 128-byte entry at offset 480 of a 512-byte sector.
+        let crossing = Self.format.encodedEntry(key: Array("k".utf8).span, value: [UInt8](repeating: 9, count: 100).span,
+                                                transactionID: 99)
+        flash.load(crossing.span, at: 480)
+        let store = try Self.store(flash, capacity: 32, recovery: .manual)
+        #expect(throws: KVSError.dataLoss) { try store.initialize() }
+        #expect(store.lastScan.corruptEntries >= 1)
+        #expect(throws: KVSError.notFound) { try store.get("k") }
+        #expect(store.count == 15)
+        let stats = store.storageStats
+        #expect(stats.writableBytes + stats.inUseBytes + stats.reclaimableBytes <= 4 * 512)
+    }
+
+    // MARK: Reads, writes and maintenance
+
+    enum Corruption: String, CaseIterable, CustomTestStringConvertible {
+        case magic, checksum, key, value
+        var offset: Int { switch self { case .magic: 1; case .checksum: 4; case .key: 17; case .value: 21 } }
+        var testDescription: String { rawValue }
+    }
+
+    @Test("a get whose first copy is corrupt returns the good copy and schedules repair (B2)",
+          arguments: Corruption.allCases)
+    func readsSurviveOneBadCopy(corruption: Corruption) throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try Self.store(flash, redundancy: 2)
+        try store.initialize()
+        try store.put("key1", Array("value1".utf8))
+        // The first copy of the first entry goes to sector 1 (pw_kvs placement).
+        #expect(flash[512 + 16] == UInt8(ascii: "k"))
+        flash[512 + corruption.offset] ^= 0x40
+        #expect(try store.get("key1") == Array("value1".utf8))
+        let item = try #require(store.items.first { _ in true })
+        #expect(item.key == Array("key1".utf8))
+        var buffer = [UInt8](repeating: 0, count: 16)
+        var span = buffer.mutableSpan
+        #expect(try store.get(item, into: &span) == 6)
+        #expect(store.errorDetected, "the bad copy must be scheduled for repair")
+
+        try store.fullMaintenance()
+        #expect(!store.errorDetected)
+        let reopened = try Self.store(flash, redundancy: 2)
+        try reopened.initialize()
+        #expect(reopened.lastScan == ScanReport())
+        #expect(try reopened.get("key1") == Array("value1".utf8))
+    }
+
+    @Test("partial maintenance with nothing to reclaim moves and erases nothing (B7)")
+    func maintenanceWithNothingToReclaimMovesNothing() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try Self.store(flash)
+        try store.initialize()
+        for index in 0..<3 { try store.put("key\(index)", Self.value(index)) }
+        let before = flash.contents
+        #expect(throws: KVSError.notFound) { try store.partialMaintenance() }
+        #expect(flash.contents == before)
+        #expect(store.storageStats.sectorEraseCount == 0)
+    }
+
+    @Test("a failing put reports precisely what it left on flash (B4-bis)")
+    func putReportsWhatWasCommitted() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try Self.store(flash, redundancy: 2)
+        try store.initialize()
+        try store.put("key", Array("old".utf8))
+
+        flash.inject(FlashFault(.write, error: .unavailable, times: 1, delay: 1))  // the second copy
+        #expect(throws: KVSError.unavailable) { try store.put("key", Array("new".utf8)) }
+        #expect(store.lastWriteState == .committed)
+        #expect(try store.get("key") == Array("new".utf8))
+
+        // The first copy's write reports an error: the old value stays current,
+        // but RAMFlash (like real flash may) programmed the bytes anyway.
+        flash.inject(FlashFault(.write, error: .unavailable, times: 1))
+        #expect(throws: KVSError.unavailable) { try store.put("key", Array("newer".utf8)) }
+        #expect(store.lastWriteState == .uncertain)
+        #expect(try store.get("key") == Array("new".utf8))
+
+        #expect(throws: KVSError.invalidArgument) { try store.put("key", [UInt8](repeating: 0, count: 600)) }
+        #expect(store.lastWriteState == .notWritten)
+
+        flash.removeAllFaults()
+        let reopened = try Self.store(flash, redundancy: 2)
+        try reopened.initialize()
+        let survivor = try reopened.get("key")
+        #expect(survivor == Array("new".utf8) || survivor == Array("newer".utf8))
+    }
+
+    @Test("a repair keeps the wear-leveling origin (B15)")
+    func repairKeepsWearLevelingOrigin() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try Self.store(flash, redundancy: 2)
+        try store.initialize()
+        for index in 0..<4 { try store.put("key\(index)", Self.value(index)) }
+        #expect(store.wearLevelingOrigin == 2)  // copies in sectors 1 and 2
+        var partition = try FlashPartition(flash)
+        try partition.erase(at: 512)  // lose the first copies behind the store's back
+        #expect(try store.get("key0") == Self.value(0))
+        try store.fullMaintenance()
+        // The copies are restored after the origin (sector 3), not at sector 1
+        // as after pw_kvs's repair, which resets the origin to sector 0.
+        #expect(store.usage(ofSector: 1).validBytes == 0)
+        #expect(store.usage(ofSector: 3).validBytes == 4 * 32)
+        for index in 0..<4 { #expect(try store.get("key\(index)") == Self.value(index)) }
+    }
+
+    // MARK: Configuration changes across firmware versions (spec 4.11)
+
+    @Test("a larger partition, or a smaller one that holds all data, keeps every key")
+    func partitionSizeChanges() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 8)
+        let writer = try Self.store(flash, sectors: 4)
+        try writer.initialize()
+        for index in 0..<6 { try writer.put("key\(index)", Self.value(index)) }
+
+        let larger = try Self.store(flash, sectors: 8)
+        try larger.initialize()
+        for index in 0..<6 { #expect(try larger.get("key\(index)") == Self.value(index)) }
+
+        let smaller = try Self.store(flash, sectors: 3)  // the data sits in sector 1
+        try smaller.initialize()
+        for index in 0..<6 { #expect(try smaller.get("key\(index)") == Self.value(index)) }
+    }
+
+    @Test("more or fewer copies than the flash holds keep every key")
+    func redundancyChanges() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 6)
+        let single = try Self.store(flash, redundancy: 1)
+        try single.initialize()
+        for index in 0..<5 { try single.put("key\(index)", Self.value(index)) }
+
+        let double = try Self.store(flash, redundancy: 2)
+        try double.initialize()  // adds the copies; not counted as a repair
+        #expect(double.storageStats.missingRedundantEntriesRecovered == 0)
+        #expect(double.storageStats.inUseBytes == 2 * 5 * 32)
+
+        let singleAgain = try Self.store(flash, redundancy: 1)
+        try singleAgain.initialize()
+        #expect(!singleAgain.errorDetected)
+        for index in 0..<5 { #expect(try singleAgain.get("key\(index)") == Self.value(index)) }
+    }
+
+    @Test("an added entry format reads old entries and migrates them in full maintenance")
+    func addedFormatMigrates() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let old = EntryFormat(magic: 0x1111_1111, checksum: .none)
+        let new = EntryFormat(magic: 0x2222_2222, checksum: .crc16)
+        let writer = try Self.store(flash, format: old)
+        try writer.initialize()
+        for index in 0..<4 { try writer.put("key\(index)", Self.value(index)) }
+
+        let both = try Self.store(flash, formats: [new, old])
+        try both.initialize()
+        for index in 0..<4 { #expect(try both.get("key\(index)") == Self.value(index)) }
+        try both.fullMaintenance()
+
+        let newOnly = try Self.store(flash, format: new)
+        try newOnly.initialize()
+        #expect(newOnly.lastScan == ScanReport())
+        for index in 0..<4 { #expect(try newOnly.get("key\(index)") == Self.value(index)) }
+    }
+}
