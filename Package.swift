@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "FlashKVSTools", targets: ["FlashKVSTools"]),
         .executable(name: "flashkvs", targets: ["flashkvs"]),
         .executable(name: "flashkvs-bench", targets: ["flashkvs-bench"]),
+        .executable(name: "flashkvs-sweep", targets: ["flashkvs-sweep"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,11 +29,14 @@ let package = Package(
         .target(name: "BenchmarkWorkloads", dependencies: ["FlashKVS"]),
         // The benchmark command.
         .executableTarget(name: "flashkvs-bench", dependencies: ["BenchmarkWorkloads", "FlashKVS"]),
+        // Stress harnesses: power cuts at every flash operation, image fuzzing.
+        .target(name: "FlashKVSStress", dependencies: ["FlashKVS"]),
+        .executableTarget(name: "flashkvs-sweep", dependencies: ["FlashKVSStress", "FlashKVS"]),
         // Instantiates every public generic API; CI also builds it in Embedded mode.
         .target(name: "EmbeddedSmoke", dependencies: ["FlashKVS"]),
         // A short walk through the store's main job; `swift run flashkvs-demo`.
         .executableTarget(name: "flashkvs-demo", dependencies: ["FlashKVS"]),
-        .testTarget(name: "FlashKVSTests", dependencies: ["FlashKVS"]),
+        .testTarget(name: "FlashKVSTests", dependencies: ["FlashKVS", "FlashKVSStress"]),
         .testTarget(name: "FlashKVSToolsTests", dependencies: ["FlashKVSTools", "FlashKVS"]),
         .testTarget(name: "BenchmarkWorkloadsTests", dependencies: ["BenchmarkWorkloads"]),
     ],

@@ -10,6 +10,10 @@
 /// injected read or write error is reported *after* the data moved (a read
 /// still fills the buffer, a write still programs); an injected erase error
 /// leaves the sector untouched.
+///
+/// Power cuts: ``schedulePowerCut(atOperation:interruption:)`` interrupts a
+/// future program or erase in a chosen ``Interruption`` state, after which
+/// every operation throws `.unavailable` until ``restorePower()``.
 public final class RAMFlash: FlashMemory {
     /// Call and byte counts since creation or the last ``resetCounters()``.
     public struct Counters: Equatable, Sendable {
@@ -32,6 +36,16 @@ public final class RAMFlash: FlashMemory {
     public private(set) var eraseCounts: [Int]
     private let storage: UnsafeMutableBufferPointer<UInt8>
     private var faults: [FlashFault] = []
+    /// Programs and erases that reached the medium (the power-cut clock).
+    public private(set) var mediumOperations = 0
+    /// Whether the last program or erase that reached the medium (or was
+    /// cut) was an erase.
+    public private(set) var lastMediumOperationWasErase = false
+    /// Whether a power cut happened and power is not restored yet.
+    public private(set) var isPoweredOff = false
+    private var scheduledCut: (operation: Int, interruption: Interruption)?
+    /// Bytes with unstable bits: address -> (mask, next read flips them).
+    private var unstableBytes: [Int: (mask: UInt8, flip: Bool)] = [:]
 
     /// Creates an erased flash of `sectorCount` sectors of `sectorSize` bytes.
     /// A zero or negative geometry is clamped to a usable minimum of 1.
@@ -76,6 +90,29 @@ public final class RAMFlash: FlashMemory {
     /// Removes all injected faults.
     public func removeAllFaults() { faults.removeAll() }
 
+    /// Cuts power during the program or erase with index `operation`
+    /// (counting from the current ``mediumOperations``), leaving it in
+    /// `interruption`'s state (an interruption that does not fit the
+    /// operation's kind acts as ``Interruption/applied``).
+    public func schedulePowerCut(atOperation operation: Int, interruption: Interruption) {
+        scheduledCut = (mediumOperations + operation, interruption)
+    }
+
+    /// Ends a power cut (a scheduled one that has not happened yet is
+    /// cancelled): the flash works again, with whatever the cut left.
+    public func restorePower() {
+        isPoweredOff = false
+        scheduledCut = nil
+    }
+
+    /// Whether the next medium operation is the scheduled cut; consumes it.
+    private func cutNow() -> Interruption? {
+        guard let cut = scheduledCut, cut.operation == mediumOperations else { return nil }
+        scheduledCut = nil
+        isPoweredOff = true
+        return cut.interruption
+    }
+
     /// Zeroes the counters and per-sector erase counts.
     public func resetCounters() {
         counters = Counters()
@@ -91,37 +128,92 @@ public final class RAMFlash: FlashMemory {
 
     public func read(at address: Int, into buffer: inout MutableSpan<UInt8>) throws(KVSError) {
         counters.readCalls += 1
+        guard !isPoweredOff else { throw .unavailable }
         guard address >= 0, address <= storage.count, buffer.count <= storage.count - address else {
             throw .outOfRange
         }
         for index in 0..<buffer.count { buffer[index] = storage[address + index] }
+        if !unstableBytes.isEmpty {
+            for index in 0..<buffer.count {
+                guard let unstable = unstableBytes[address + index] else { continue }
+                if unstable.flip { buffer[index] ^= unstable.mask }
+                unstableBytes[address + index] = (unstable.mask, !unstable.flip)
+            }
+        }
         counters.bytesRead += buffer.count
         if let error = injectedError(.read, address: address, length: buffer.count) { throw error }
     }
 
     public func write(at address: Int, _ bytes: Span<UInt8>) throws(KVSError) {
         counters.writeCalls += 1
+        guard !isPoweredOff else { throw .unavailable }
         guard address % alignment == 0, bytes.count % alignment == 0 else { throw .invalidArgument }
         guard address >= 0, address <= storage.count, bytes.count <= storage.count - address else {
             throw .outOfRange
         }
         for index in 0..<bytes.count where storage[address + index] != erasedByte { throw .unknown }
+        lastMediumOperationWasErase = false
+        if let interruption = cutNow() {
+            mediumOperations += 1
+            program(bytes, at: address, interruption: interruption)
+            throw .unavailable
+        }
+        mediumOperations += 1
         for index in 0..<bytes.count { storage[address + index] = bytes[index] }
+        if !unstableBytes.isEmpty {
+            for index in 0..<bytes.count { unstableBytes[address + index] = nil }
+        }
         counters.bytesWritten += bytes.count
         if let error = injectedError(.write, address: address, length: bytes.count) { throw error }
     }
 
     public func erase(at address: Int, sectorCount count: Int) throws(KVSError) {
         counters.eraseCalls += 1
+        guard !isPoweredOff else { throw .unavailable }
         guard address >= 0, count >= 0, address % sectorSize == 0 else { throw .invalidArgument }
         let first = address / sectorSize
         guard first + count <= sectorCount else { throw .outOfRange }
         if let error = injectedError(.erase, address: address, length: count * sectorSize) { throw error }
-        for sector in first..<(first + count) {
-            eraseCounts[sector] += 1
-            let base = sector * sectorSize
-            for index in base..<(base + sectorSize) { storage[index] = erasedByte }
+        lastMediumOperationWasErase = true
+        let interruption = cutNow()
+        mediumOperations += 1
+        if interruption == .notApplied { throw .unavailable }
+        let end = interruption == .erasePartial ? address + count * sectorSize / 2 : address + count * sectorSize
+        for sector in first..<(first + count) { eraseCounts[sector] += 1 }
+        for index in address..<end { storage[index] = erasedByte }
+        if !unstableBytes.isEmpty {
+            // The half an interrupted erase did not reach keeps its instability.
+            for index in address..<end { unstableBytes[index] = nil }
         }
         counters.sectorsErased += count
+        if interruption != nil { throw .unavailable }
+    }
+
+    /// Applies an interrupted program.
+    private func program(_ bytes: Span<UInt8>, at address: Int, interruption: Interruption) {
+        switch interruption {
+        case .notApplied:
+            return
+        case .applied, .erasePartial:
+            for index in 0..<bytes.count { storage[address + index] = bytes[index] }
+        case .programPrefix:
+            let prefix = alignDown(bytes.count / 2, alignment)
+            for index in 0..<prefix { storage[address + index] = bytes[index] }
+        case .programPartialBits:
+            for index in 0..<bytes.count {
+                // Of the bits to clear (0 in the data), clear every other one.
+                let toClear = ~bytes[index] & erasedByte
+                let cleared = toClear & ((address + index) % 2 == 0 ? 0x55 : 0xAA)
+                storage[address + index] = erasedByte & ~cleared
+            }
+        case .programUnstableBits:
+            for index in 0..<bytes.count {
+                // The lowest bit to clear stays charged halfway: it reads 1, then 0, then 1...
+                let toClear = ~bytes[index] & erasedByte
+                let mask = toClear & (0 &- toClear)
+                storage[address + index] = bytes[index] | mask
+                if mask != 0 { unstableBytes[address + index] = (mask, false) }
+            }
+        }
     }
 }

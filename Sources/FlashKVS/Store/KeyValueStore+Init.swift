@@ -85,7 +85,7 @@ extension KeyValueStore {
             if sectors.isEmpty(sector) { foundEmptySector = true }
             if sectors.isCorrupt(sector) { lastScan.corruptSectors += 1 }
         }
-        lastScan.unrecognizedData = parsedEntries == 0 && lastScan.corruptSectors > 0
+        lastScan.unrecognizedData = parsedEntries == 0 && lastScan.corruptSectors > 0 && !looksLikeOneTornWrite()
 
         var keysMissingCopies = 0
         var newestID: UInt32 = 0
@@ -130,9 +130,20 @@ extension KeyValueStore {
         return errorDetected ? .failedPrecondition : nil
     }
 
+    /// An entry that parsed and verified, not yet in the key table.
+    struct LoadedEntry {
+        var hash: UInt32
+        var header: EntryHeader
+        var address: Int
+    }
+
     /// Parses the entries of one sector, adding them to the key table and
     /// setting the sector's writable bytes; skips over corrupt data to the
     /// next plausible header and marks the sector corrupt if any was found.
+    ///
+    /// The last entry before the sector's erased space is the only one a
+    /// power cut can have left half-programmed; it is read twice more and
+    /// accepted only if both reads agree (unstable bits flicker).
     /// - Returns: the number of entries that parsed and verified.
     private func scanSector(_ sector: Int, deep: Bool) -> Int {
         let base = sectors.base(of: sector)
@@ -140,34 +151,42 @@ extension KeyValueStore {
         var address = base
         var corruptBytes = 0
         var parsed = 0
+        var pending: LoadedEntry? = nil
+        var reachedErasedSpace = false
         while address < end {
             var next = address
             do throws(KVSError) {
-                next = try loadEntry(at: address)
+                let loaded = try loadEntry(at: address)
+                if let previous = pending { corruptBytes += record(previous) }
+                pending = loaded
                 parsed += 1
+                next = address + loaded.header.entrySize
             } catch .notFound {
                 // Erased space ends the sector, if the rest is erased too
                 // (pw_kvs stops here unchecked and loses entries after a gap).
-                if address == base && !deep { break }
-                if (try? isErased(from: address, to: end)) ?? false { break }
+                if address == base && !deep {
+                    reachedErasedSpace = true
+                    break
+                }
+                if (try? isErased(from: address, to: end)) ?? false {
+                    reachedErasedSpace = true
+                    break
+                }
                 lastScan.gapsFound += 1
                 errorDetected = true
+                if let previous = pending { corruptBytes += record(previous) }
+                pending = nil
                 guard let found = findNextEntry(after: address, sectorEnd: end) else {
                     corruptBytes += end - address
                     break
                 }
                 corruptBytes += found - address
                 next = found
-            } catch .resourceExhausted {
-                // A valid entry whose key does not fit the key table: keep
-                // reading (it is not corrupt) and never erase this flash.
-                lastScan.entriesNotLoaded += 1
-                errorDetected = true
-                parsed += 1
-                next = address + lastLoadedEntrySize
             } catch {
                 lastScan.corruptEntries += 1
                 errorDetected = true
+                if let previous = pending { corruptBytes += record(previous) }
+                pending = nil
                 guard let found = findNextEntry(after: address, sectorEnd: end) else {
                     corruptBytes += end - address
                     break
@@ -178,6 +197,17 @@ extension KeyValueStore {
             address = next
             sectors.setWritable(sector, end - address)
         }
+        if let last = pending {
+            let frontier = reachedErasedSpace || last.address + last.header.entrySize == end
+            if frontier && !isStable(last) {
+                lastScan.corruptEntries += 1
+                errorDetected = true
+                corruptBytes += last.header.entrySize
+                parsed -= 1
+            } else {
+                corruptBytes += record(last)
+            }
+        }
         if corruptBytes > 0 {
             sectors.markCorrupt(sector)
             errorDetected = true
@@ -185,23 +215,58 @@ extension KeyValueStore {
         return parsed
     }
 
-    /// Reads, verifies and records the entry at `address` (one header read,
-    /// then the rest of the entry in reads of up to 256 bytes); returns the
-    /// address after it.
+    /// Adds a loaded entry to the key table.
+    /// - Returns: bytes to count as corrupt (a second copy in the same sector).
+    private func record(_ entry: LoadedEntry) -> Int {
+        do throws(KVSError) {
+            try addOrUpdateKey(hash: entry.hash, header: entry.header, address: entry.address)
+        } catch .resourceExhausted {
+            // A valid entry whose key does not fit the key table: never
+            // erase this flash (see ScanReport.entriesNotLoaded).
+            lastScan.entriesNotLoaded += 1
+            errorDetected = true
+        } catch {
+            lastScan.corruptEntries += 1
+            errorDetected = true
+            return entry.header.entrySize
+        }
+        return 0
+    }
+
+    /// Whether two more reads of the entry return the same bytes.
+    private func isStable(_ entry: LoadedEntry) -> Bool {
+        guard let first = try? fingerprint(at: entry.address, count: entry.header.entrySize),
+              let second = try? fingerprint(at: entry.address, count: entry.header.entrySize)
+        else { return false }
+        return first == second
+    }
+
+    /// FNV-1a of `count` flash bytes at `address` (reads of up to 256 bytes).
+    private func fingerprint(at address: Int, count: Int) throws(KVSError) -> UInt64 {
+        let buffer = scratch.write.buffer
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var offset = 0
+        while offset < count {
+            let length = min(buffer.count, count - offset)
+            var span = buffer.extracting(0..<length).mutableSpan
+            try readFlash(at: address + offset, into: &span)
+            for index in 0..<length { hash = (hash ^ UInt64(buffer[index])) &* 0x100_0000_01b3 }
+            offset += length
+        }
+        return hash
+    }
+
+    /// Reads and verifies the entry at `address` (one header read, then the
+    /// rest of the entry in reads of up to 256 bytes).
     /// - Throws: `.notFound` at erased space; `.dataLoss` for a corrupt
-    ///   entry or a copy in the same sector as another copy;
-    ///   `.resourceExhausted` if the key table is full (the entry's size is
-    ///   then in `lastLoadedEntrySize`); read errors.
-    private func loadEntry(at address: Int) throws(KVSError) -> Int {
+    ///   entry; read errors.
+    private func loadEntry(at address: Int) throws(KVSError) -> LoadedEntry {
         // A header that would cross the sector end cannot be an entry.
         guard address % sectorSize + EntryHeader.size <= sectorSize else { throw .notFound }
         let header = try readHeader(at: address)
         guard header.keyLength > 0 else { throw .dataLoss }
         try verifyInFlash(header, at: address, headerAlreadyRead: true)
-        let keyLength = Int(header.keyLength)
-        lastLoadedEntrySize = header.entrySize
-        try addOrUpdateKey(hash: KeyHash.of(lastReadKey(count: keyLength).span), header: header, address: address)
-        return address + header.entrySize
+        return LoadedEntry(hash: KeyHash.of(lastReadKey(count: Int(header.keyLength)).span), header: header, address: address)
     }
 
     /// Records an entry found on flash in the key table (pw_kvs
@@ -225,6 +290,23 @@ extension KeyValueStore {
             }
             if keys.addressCount(key) < redundancy { keys.addAddress(key, address) }
         }
+    }
+
+    /// Whether the only data on flash could be one interrupted write of
+    /// this store: a single failed entry, at the start of its sector, whose
+    /// magic could be a partly programmed known magic (programming only
+    /// clears bits, so every 0 bit of the known magic is 0 there too).
+    /// Anything else that does not parse is taken for another format.
+    private func looksLikeOneTornWrite() -> Bool {
+        guard lastScan.corruptEntries + lastScan.gapsFound == 1, lastScan.corruptSectors == 1 else { return false }
+        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) {
+            let bytes = scratch.header.buffer
+            var span = bytes.extracting(0..<4).mutableSpan
+            guard (try? readFlash(at: sectors.base(of: sector), into: &span)) != nil else { return false }
+            let magic = EntryHeader.loadUInt32(span.span, 0)
+            for format in formats where magic | format.magic == magic { return true }
+        }
+        return false
     }
 
     /// The next 16-byte-aligned position after `address` in the sector that

@@ -27,16 +27,36 @@ extension KeyValueStore {
     /// restores missing copies; on success clears ``errorDetected`` and
     /// makes the store ready.
     /// - Returns: the first error, or nil.
+    ///
+    /// When corrupt sectors cannot be collected for lack of space (e.g. after
+    /// a power cut during an earlier repair), the repair is retried after an
+    /// erased sector was made, while that makes progress (at most once per
+    /// sector; pw_kvs gives up and stays in error).
     @discardableResult
     func fixErrors() -> KVSError? {
         var firstError = repairCorruptSectors()
-        if let error = ensureErasedSectorExists() { firstError = firstError ?? error }
+        var freeSectorError = ensureErasedSectorExists()
+        var rounds = 0
+        while firstError == .resourceExhausted && freeSectorError == nil && rounds < partition.sectorCount {
+            let corruptBefore = corruptSectorCount
+            firstError = repairCorruptSectors()
+            freeSectorError = ensureErasedSectorExists()
+            rounds += 1
+            if corruptSectorCount >= corruptBefore { break }
+        }
+        if let error = freeSectorError { firstError = firstError ?? error }
         if let error = ensureRedundancy() { firstError = firstError ?? error }
         if firstError == nil {
             errorDetected = false
             state = .ready
         }
         return firstError
+    }
+
+    private var corruptSectorCount: Int {
+        var count = 0
+        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) { count += 1 }
+        return count
     }
 
     /// Garbage-collects every corrupt sector (relocating the keys it holds,

@@ -56,8 +56,6 @@ public final class KeyValueStore<Flash: FlashMemory> {
     var missingRedundantEntriesRecovered = 0
     /// Flash reads that failed since the store was created.
     var failedReads = 0
-    /// Size of the entry `loadEntry` last read (init scan bookkeeping).
-    var lastLoadedEntrySize = 0
     /// Alignment units written into new entries' headers.
     let alignmentUnits: UInt8
     /// Alignment of new entries: the partition alignment rounded up to 16.
