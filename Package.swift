@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "EmbeddedSmoke", dependencies: ["FlashKVS"]),
         // A short walk through the store's main job; `swift run flashkvs-demo`.
         .executableTarget(name: "flashkvs-demo", dependencies: ["FlashKVS"]),
-        .testTarget(name: "FlashKVSTests", dependencies: ["FlashKVS", "FlashKVSStress"]),
+        .testTarget(name: "FlashKVSTests", dependencies: ["FlashKVS", "FlashKVSStress"], exclude: ["FuzzCorpus"]),
         .testTarget(name: "FlashKVSToolsTests", dependencies: ["FlashKVSTools", "FlashKVS"]),
         .testTarget(name: "BenchmarkWorkloadsTests", dependencies: ["BenchmarkWorkloads"]),
     ],

@@ -182,12 +182,23 @@ extension PowerLossSweep {
         guard checkWrites else { return }
         result.checks += 1
         if store.state != .ready { try? store.fullMaintenance() }
-        let probe: [UInt8] = [0x5a, 0xa5, 0x01]
-        do throws(KVSError) {
-            try store.put("probe", probe)
-            if try store.get("probe") != probe { result.violations.append("\(label): probe reads back wrong") }
-        } catch {
-            result.violations.append("\(label): store refuses writes after recovery: \(error.name)")
+        // Enough writes to pass through every sector (a torn erase may have
+        // left one that looks empty but is not), all of which must succeed.
+        let rounds = 3 * workload.sectorCount * workload.sectorSize / 64
+        var probes: [String: [UInt8]] = [:]
+        for round in 0..<rounds {
+            let key = "probe\(round % 3)"
+            let value = SweepWorkload.value(1000 + round, length: 20 + round % 17)
+            do throws(KVSError) {
+                try store.put(key, value)
+                probes[key] = value
+            } catch {
+                result.violations.append("\(label): write \(round) after recovery threw \(error.name)")
+                return
+            }
+        }
+        for (key, value) in probes where (try? store.get(key)) != value {
+            result.violations.append("\(label): \(key) reads back wrong after recovery")
         }
     }
 

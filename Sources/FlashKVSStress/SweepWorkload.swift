@@ -78,6 +78,10 @@ public struct SweepWorkload: Sendable {
                       operations: garbageCollectionMix(versions: 30, valueLength: 90)),
         SweepWorkload(name: "gc-r2-a64", sectorSize: 1024, sectorCount: 6, alignment: 64, redundancy: 2,
                       operations: garbageCollectionMix(versions: 24, valueLength: 90)),
+        // Redundancy 2 on only 4 sectors: two copies plus the reserve leave
+        // one sector of slack, so every recovery must also free space.
+        SweepWorkload(name: "tight-r2-a16", sectorSize: 512, sectorCount: 4, alignment: 16, redundancy: 2,
+                      operations: garbageCollectionMix(versions: 24, valueLength: 24)),
         // A key table of 5 fills up: new keys trigger automatic heavy maintenance.
         SweepWorkload(name: "table-full-r1-a16", sectorSize: 512, sectorCount: 4, alignment: 16, redundancy: 1,
                       capacity: 5, operations: (0..<14).flatMap { round -> [Operation] in

@@ -42,6 +42,17 @@ struct RecoveryTests {
         let large = try Self.store(flash, capacity: 8)
         try large.initialize()
         for index in 0..<6 { #expect(try large.get("key\(index)") == Self.value(index)) }
+
+        // Only on explicit request are the keys that did not fit erased.
+        try small.repairDiscardingUnindexedData()
+        #expect(small.lastScan == ScanReport())
+        #expect(small.isInitialized && small.count == 4)
+        try small.fullMaintenance()
+        try small.put("key0", [9])
+        let reopened = try Self.store(flash, capacity: 8)
+        try reopened.initialize()
+        #expect(reopened.count == 4)
+        #expect(try reopened.get("key0") == [9])
     }
 
     @Test("flash written with another magic: reported, never erased unless asked")

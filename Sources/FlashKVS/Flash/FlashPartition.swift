@@ -96,8 +96,10 @@ public struct FlashPartition<Flash: FlashMemory> {
         while offset < count {
             let length = min(64, count - offset)
             var span = chunk.mutableSpan
-            var part = span.extracting(0..<length)
-            try read(at: address + offset, into: &part)
+            try span.withUnsafeMutableBufferPointer { bytes throws(KVSError) in
+                var part = bytes.extracting(0..<length).mutableSpan
+                try read(at: address + offset, into: &part)
+            }
             for index in 0..<length where chunk[index] != erased { return false }
             offset += length
         }

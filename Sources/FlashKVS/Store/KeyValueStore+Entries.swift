@@ -135,8 +135,11 @@ extension KeyValueStore {
         let remaining = size - offset
         let count = min(buffer.count, remaining)
         if count > 0 {
-            var part = buffer.extracting(0..<count)
-            try readFlash(at: entry.address + EntryHeader.size + Int(entry.header.keyLength) + offset, into: &part)
+            let address = entry.address + EntryHeader.size + Int(entry.header.keyLength) + offset
+            try buffer.withUnsafeMutableBufferPointer { bytes throws(KVSError) in
+                var part = bytes.extracting(0..<count).mutableSpan
+                try readFlash(at: address, into: &part)
+            }
         }
         if count < remaining { throw .resourceExhausted }
         return count

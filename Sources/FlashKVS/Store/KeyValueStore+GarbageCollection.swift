@@ -105,6 +105,19 @@ extension KeyValueStore {
         try garbageCollectSector(sector, avoiding: avoid)
     }
 
+    /// Garbage-collects every corrupt sector not avoided.
+    /// - Returns: whether any was collected.
+    func collectCorruptSectors(avoiding avoid: AvoidList) -> Bool {
+        var collected = false
+        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) && !isAvoided(sector, avoid) {
+            if (try? garbageCollectSector(sector, avoiding: avoid)) != nil {
+                corruptSectorsRecovered += 1
+                collected = true
+            }
+        }
+        return collected
+    }
+
     /// Moves every live copy out of `sector`, then erases it.
     ///
     /// The sector is marked corrupt before the erase, so a failed erase
@@ -115,9 +128,25 @@ extension KeyValueStore {
     func garbageCollectSector(_ sector: Int, avoiding avoid: AvoidList) throws(KVSError) {
         if sectors.validBytes(sector) > 0 {
             for descriptor in 0..<keys.count {
-                for copy in 0..<keys.addressCount(descriptor)
-                where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
-                    try relocate(descriptor, copy: copy, avoiding: avoid)
+                var copy = 0
+                while copy < keys.addressCount(descriptor) {
+                    guard sectors.sector(of: keys.address(descriptor, copy: copy)) == sector else {
+                        copy += 1
+                        continue
+                    }
+                    do throws(KVSError) {
+                        try relocate(descriptor, copy: copy, avoiding: avoid)
+                        copy += 1
+                    } catch .resourceExhausted where sectors.isCorrupt(sector) && keys.addressCount(descriptor) > 1 {
+                        // Repairing a corrupt sector with no room for this copy
+                        // anywhere but beside the key's other copies: drop it;
+                        // the key lives on in another sector and redundancy
+                        // repair writes the copy again once space is free
+                        // (pw_kvs gives up and stays in error).
+                        let size = (try? readEntry(descriptor))?.header.entrySize ?? 0
+                        sectors.removeValid(sector, size)
+                        keys.removeAddress(descriptor, copy: copy)
+                    }
                 }
             }
         }
@@ -137,12 +166,21 @@ extension KeyValueStore {
         let entry = try readEntry(descriptor)
         var relocationAvoid = avoid
         relocationAvoid.relocating = descriptor
-        guard let destinationSector = findSpace(
-            size: entry.header.entrySize, forRelocation: true, avoiding: relocationAvoid)
-        else { throw .resourceExhausted }
-        let destination = sectors.nextWritableAddress(destinationSector)
-        try copyEntry(entry.header, from: entry.address, toSectorAt: destination)
-        sectors.removeValid(sectors.sector(of: source), entry.header.entrySize)
-        keys.replaceAddress(descriptor, copy: copy, with: destination)
+        var retried = false
+        while true {
+            guard let destinationSector = findSpace(
+                size: entry.header.entrySize, forRelocation: true, avoiding: relocationAvoid)
+            else { throw .resourceExhausted }
+            let destination = sectors.nextWritableAddress(destinationSector)
+            do {
+                try copyEntry(entry.header, from: entry.address, toSectorAt: destination)
+            } catch where !retried && Self.targetWasNotErased(error) {
+                retried = true  // the destination is now marked corrupt: try once more elsewhere
+                continue
+            }
+            sectors.removeValid(sectors.sector(of: source), entry.header.entrySize)
+            keys.replaceAddress(descriptor, copy: copy, with: destination)
+            return
+        }
     }
 }

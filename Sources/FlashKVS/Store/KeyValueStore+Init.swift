@@ -221,10 +221,11 @@ extension KeyValueStore {
         do throws(KVSError) {
             try addOrUpdateKey(hash: entry.hash, header: entry.header, address: entry.address)
         } catch .resourceExhausted {
-            // A valid entry whose key does not fit the key table: never
-            // erase this flash (see ScanReport.entriesNotLoaded).
-            lastScan.entriesNotLoaded += 1
             errorDetected = true
+            // A valid entry whose key does not fit the key table: never erase
+            // this flash (see ScanReport.entriesNotLoaded), unless asked to.
+            if discardingUnindexedData { return entry.header.entrySize }
+            lastScan.entriesNotLoaded += 1
         } catch {
             lastScan.corruptEntries += 1
             errorDetected = true

@@ -21,8 +21,13 @@ extension KeyValueStore {
     public func repairDiscardingUnindexedData() throws(KVSError) {
         guard state != .notInitialized else { throw .failedPrecondition }
         errorDetected = true
-        scanFlash(deep: true)
+        discardingUnindexedData = true
+        scanFlash(deep: true)  // sectors holding entries that do not fit are marked corrupt
+        discardingUnindexedData = false
         if let error = fixErrors() { throw error }
+        // The flash now holds only indexed data: rescan so that the report says so.
+        scanFlash(deep: true)
+        if errorDetected, let error = fixErrors() { throw error }
     }
 
     /// Throws unless maintenance may write and erase.

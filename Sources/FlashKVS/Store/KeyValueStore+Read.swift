@@ -43,11 +43,14 @@ extension KeyValueStore {
         let descriptor = try findExisting(key)
         let size = MemoryLayout<Value>.size
         guard try readEntry(descriptor).header.valueSize == size else { throw .invalidArgument }
-        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: MemoryLayout<Value>.alignment)
-        defer { raw.deallocate() }
-        var span = raw.bindMemory(to: UInt8.self).extracting(0..<size).mutableSpan
-        try get(key, into: &span)
-        return raw.loadUnaligned(as: Value.self)
+        // Stack memory in Embedded Swift: no heap allocation.
+        return try withUnsafeTemporaryAllocation(
+            byteCount: max(size, 1), alignment: MemoryLayout<Value>.alignment
+        ) { raw throws(KVSError) in
+            var span = raw.bindMemory(to: UInt8.self).extracting(0..<size).mutableSpan
+            try get(key, into: &span)
+            return raw.loadUnaligned(as: Value.self)
+        }
     }
 
     /// Throws `.invalidArgument` unless the key is 1...63 bytes.
@@ -154,12 +157,9 @@ extension KeyValueStore {
         _ entry: LocatedEntry, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
     ) throws(KVSError) -> Int {
         let count = try readValue(entry, into: &buffer, offset: offset)
-        if options.verifyOnRead && offset == 0 {
-            var value = buffer.extracting(0..<count)
-            if !verifyInMemory(entry.header, key: key, value: value.span) {
-                for index in 0..<count { value[index] = 0 }
-                throw .dataLoss
-            }
+        if options.verifyOnRead && offset == 0 && !verifyInMemory(entry.header, key: key, value: buffer.span.extracting(0..<count)) {
+            for index in 0..<count { buffer[index] = 0 }
+            throw .dataLoss
         }
         return count
     }

@@ -111,12 +111,18 @@ extension KeyValueStore {
     private func addMissingCopies(_ descriptor: Int) throws(KVSError) {
         let entry = try readEntry(descriptor)
         try verifyInFlash(entry.header, at: entry.address)
+        var retried = false
         while keys.addressCount(descriptor) < redundancy {
             let sector = try sectorForWrite(size: entry.header.entrySize, reservedCount: 0, avoidingCopiesOf: descriptor)
             let destination = sectors.nextWritableAddress(sector)
             // Making space may have moved the source copy (spec 7.2 B12).
             let source = try readEntry(descriptor)
-            try copyEntry(source.header, from: source.address, toSectorAt: destination)
+            do {
+                try copyEntry(source.header, from: source.address, toSectorAt: destination)
+            } catch where !retried && Self.targetWasNotErased(error) {
+                retried = true  // the destination is now marked corrupt: try once more elsewhere
+                continue
+            }
             keys.addAddress(descriptor, destination)
         }
     }

@@ -72,11 +72,24 @@ extension KeyValueStore {
             return
         }
         let size = alignUp(EntryHeader.size + key.count + (deleted ? 0 : value.count), entryAlignment)
-        try reserveAddresses(size: size)
-        lastTransactionID &+= 1
-        let header = makeHeader(key: key, value: value, deleted: deleted, transactionID: lastTransactionID)
-        lastWriteState = .uncertain
-        try appendEntry(header, key: key, value: value, at: scratch.reserved[0])
+        var header: EntryHeader
+        var retried = false
+        while true {
+            try reserveAddresses(size: size)
+            lastTransactionID &+= 1
+            header = makeHeader(key: key, value: value, deleted: deleted, transactionID: lastTransactionID)
+            lastWriteState = .uncertain
+            do {
+                try appendEntry(header, key: key, value: value, at: scratch.reserved[0])
+                break
+            } catch where !retried && Self.targetWasNotErased(error) {
+                // The target bytes were not erased (debris of an interrupted
+                // erase in a sector that looked empty) or the entry did not
+                // verify: that sector is now marked for repair; write the
+                // entry once more elsewhere, with a new transaction id.
+                retried = true
+            }
+        }
 
         let descriptor: Int
         if let prior {
@@ -92,9 +105,25 @@ extension KeyValueStore {
         }
         lastWriteState = .committed
         for copy in 1..<redundancy {
-            try appendEntry(header, key: key, value: value, at: scratch.reserved[copy])
-            keys.addAddress(descriptor, scratch.reserved[copy])
+            var address = scratch.reserved[copy]
+            do {
+                try appendEntry(header, key: key, value: value, at: address)
+            } catch where Self.targetWasNotErased(error) {
+                // As for the first copy: once more elsewhere, away from the other copies.
+                let sector = try sectorForWrite(size: size, reservedCount: redundancy, avoidingCopiesOf: descriptor)
+                address = sectors.nextWritableAddress(sector)
+                try appendEntry(header, key: key, value: value, at: address)
+            }
+            keys.addAddress(descriptor, address)
         }
+    }
+
+    /// Whether a failed program-and-verify suggests the target bytes were not
+    /// erased (the flash refused to program them, or the result did not
+    /// verify): the sector is then marked corrupt and the caller may retry
+    /// elsewhere. Other errors (I/O faults, timeouts) are returned.
+    static func targetWasNotErased(_ error: KVSError) -> Bool {
+        error == .unknown || error == .dataLoss
     }
 
     /// Reserves in `scratch.reserved` one address per copy for an entry of
@@ -115,12 +144,19 @@ extension KeyValueStore {
         var result = findSpace(size: size, forRelocation: false, avoiding: avoid)
         var rounds = 0
         var collectMore = options.garbageCollectionOnWrite != .disabled
+        var repairedCorruptSectors = false
         while result == nil && collectMore {
             if options.garbageCollectionOnWrite == .oneSector { collectMore = false }
             do throws(KVSError) {
                 try garbageCollect(avoiding: avoid)
             } catch .notFound {
                 throw .resourceExhausted
+            } catch .resourceExhausted where !repairedCorruptSectors && options.recovery != .manual {
+                // Stuck: first repair the corrupt sectors (e.g. debris of an
+                // interrupted erase found by an earlier write), which may drop
+                // copies that live on elsewhere; pw_kvs gives up here.
+                repairedCorruptSectors = true
+                guard collectCorruptSectors(avoiding: avoid) else { throw .resourceExhausted }
             }
             result = findSpace(size: size, forRelocation: false, avoiding: avoid)
             rounds += 1
@@ -134,17 +170,10 @@ extension KeyValueStore {
     /// on flash; then accounts its bytes to the sector. A failure marks the
     /// sector corrupt and sets `errorDetected`.
     func appendEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
-        let sector = sectors.sector(of: address)
-        do {
+        try placeEntry(header, at: address) { () throws(KVSError) in
             try writeEntry(header, key: key, value: value, at: address)
             if options.verifyOnWrite { try verifyInFlash(header, at: address) }
-        } catch {
-            sectors.markCorrupt(sector)
-            errorDetected = true
-            throw error
         }
-        sectors.removeWritable(sector, header.entrySize)
-        sectors.addValid(sector, header.entrySize)
     }
 
     /// Copies `entry` (with `header`, possibly updated) to `destination` and,
@@ -152,13 +181,22 @@ extension KeyValueStore {
     /// its bytes to the destination sector. A failure marks the destination
     /// corrupt and sets `errorDetected`.
     func copyEntry(_ header: EntryHeader, from source: Int, toSectorAt destination: Int) throws(KVSError) {
-        let sector = sectors.sector(of: destination)
-        do {
+        try placeEntry(header, at: destination) { () throws(KVSError) in
             try copyEntry(header, from: source, to: destination)
             if options.verifyOnWrite {
                 let written = try readHeader(at: destination)
                 try verifyInFlash(written, at: destination)
             }
+        }
+    }
+
+    /// Runs `write` (which programs and verifies an entry at `address`) and
+    /// accounts the entry to its sector; a failure marks the sector corrupt
+    /// and sets `errorDetected`.
+    private func placeEntry(_ header: EntryHeader, at address: Int, _ write: () throws(KVSError) -> Void) throws(KVSError) {
+        let sector = sectors.sector(of: address)
+        do {
+            try write()
         } catch {
             sectors.markCorrupt(sector)
             errorDetected = true

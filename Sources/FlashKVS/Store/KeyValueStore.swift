@@ -54,6 +54,9 @@ public final class KeyValueStore<Flash: FlashMemory> {
     var sectorEraseCount = 0
     var corruptSectorsRecovered = 0
     var missingRedundantEntriesRecovered = 0
+    /// Set while ``repairDiscardingUnindexedData()`` scans: entries of keys
+    /// that do not fit count as corrupt, so that their sectors are collected.
+    var discardingUnindexedData = false
     /// Flash reads that failed since the store was created.
     var failedReads = 0
     /// Alignment units written into new entries' headers.
