@@ -1,1 +1,0 @@
-// Placeholder; the host tools library is being written (issue 5).

@@ -1,0 +1,383 @@
+import FlashKVS
+
+/// Reads a flash image the way the store's initialization does, without
+/// writing anything, and reports every entry, each sector's usage and
+/// every problem.
+///
+/// The walk follows the store's scan (pw_kvs `InitializeMetadata` with
+/// FlashKVS's fixes): each sector is parsed from its start; an erased magic
+/// ends a sector when the rest of it is erased (or when it is the sector's
+/// first header: the sector is trusted to be empty); an entry that fails
+/// (unknown magic, key length 0 or over 63, running past the sector, bad
+/// checksum, a second copy in one sector), or written bytes after an erased
+/// gap, are corrupt, and the scan resumes at the next 16-byte-aligned
+/// position holding the magic; an intact entry whose key does not fit the
+/// key capacity is not loaded. The key table is rebuilt with the store's
+/// rules (``KeyTableModel``) and entries are classified against it. Beyond
+/// the store's initialization, it also reports data hidden in sectors that
+/// look empty, and entries of another alignment.
+public enum ImageInspector {
+    /// Inspects all sectors of `flash` under `configuration` (its sector
+    /// size and alignment are taken from the flash).
+    /// - Throws: the flash's read error (one read per sector, plus 4-byte
+    ///   reads for magic candidates that cross a sector end); `.outOfRange`
+    ///   or `.invalidArgument` for a flash the partition rejects.
+    /// - Complexity: O(flash size) time; O(sector size + entries) memory.
+    public static func inspect<Flash: FlashMemory>(
+        _ flash: Flash, configuration: StoreConfiguration
+    ) throws(KVSError) -> ImageInspection {
+        var scan = try Scan(flash: flash, configuration: configuration)
+        try scan.run()
+        return scan.result()
+    }
+}
+
+/// What the scan counts, named as in the store's `ScanReport`.
+struct ScanCounts: Equatable {
+    var corruptEntries = 0
+    var corruptSectors = 0
+    var gapsFound = 0
+    var entriesNotLoaded = 0
+    var parsedEntries = 0
+    var checksumFailures = 0
+}
+
+/// The state of one inspection.
+private struct Scan<Flash: FlashMemory> {
+    var partition: FlashPartition<Flash>
+    let configuration: StoreConfiguration
+    let format: EntryFormat
+    let sectorSize: Int
+    let sectorCount: Int
+    var model: KeyTableModel
+    var entries: [InspectedEntry] = []
+    /// Key hash of each entry accepted by the key table, by address.
+    var acceptedHashes: [Int: UInt32] = [:]
+    var sectors: [InspectedSector] = []
+    var sectorBytes: [UInt8] = []
+    var counts = ScanCounts()
+
+    init(flash: Flash, configuration: StoreConfiguration) throws(KVSError) {
+        partition = try FlashPartition(flash, alignment: configuration.alignment, writable: false)
+        var configuration = configuration
+        configuration.sectorCount = partition.sectorCount
+        self.configuration = configuration
+        format = configuration.format
+        sectorSize = partition.sectorSize
+        sectorCount = partition.sectorCount
+        model = KeyTableModel(
+            capacity: configuration.capacity(sectorCount: sectorCount), redundancy: configuration.redundancy,
+            sectorSize: sectorSize)
+    }
+
+    mutating func run() throws(KVSError) {
+        for sector in 0..<sectorCount {
+            var bytes = [UInt8](repeating: 0, count: sectorSize)
+            var span = bytes.mutableSpan
+            try partition.read(at: sector * sectorSize, into: &span)
+            sectorBytes = bytes
+            scanSector(sector)
+        }
+    }
+
+    // MARK: Pass 1: parse
+
+    private enum Parsed {
+        case erased
+        case entry(EntryHeader, [UInt8])
+        case corrupt(EntryHeader?, [UInt8]?, String)
+    }
+
+    private mutating func scanSector(_ sector: Int) {
+        let base = sector * sectorSize
+        var usage = InspectedSector(index: sector)
+        var offset = 0
+        var corruptBytes = 0
+        scan: while offset < sectorSize {
+            let failure: (header: EntryHeader?, key: [UInt8]?, reason: String)
+            switch parse(at: offset) {
+            case .erased:
+                // The sector's first header erased: trusted to be empty.
+                if offset == 0 || isErased(offset..<sectorSize) { break scan }
+                counts.gapsFound += 1
+                failure = (nil, nil, "written bytes after an erased gap (pw_kvs would lose them)")
+            case .entry(let header, let key):
+                let hash = KeyHash.of(key.span)
+                do {
+                    try model.add(hash: hash, header: header, address: base + offset)
+                    counts.parsedEntries += 1
+                    acceptedHashes[base + offset] = hash
+                    entries.append(InspectedEntry(
+                        address: base + offset, sector: sector, offset: offset, size: header.entrySize,
+                        header: header, key: key, state: .stale))
+                    offset += header.entrySize
+                    usage.parseEnd = offset
+                    continue
+                } catch {
+                    switch error {
+                    case .tableFull:
+                        counts.entriesNotLoaded += 1
+                        counts.parsedEntries += 1
+                        entries.append(InspectedEntry(
+                            address: base + offset, sector: sector, offset: offset, size: header.entrySize,
+                            header: header, key: key, state: .unindexed,
+                            detail: "key not loaded: more than \(model.capacity) keys (--max-entries)"))
+                        offset += header.entrySize
+                        usage.parseEnd = offset
+                        continue
+                    case .duplicateInSector:
+                        counts.corruptEntries += 1
+                        failure = (header, key, "a copy of transaction \(header.transactionID) is already in this sector")
+                    }
+                }
+            case .corrupt(let header, let key, let reason):
+                counts.corruptEntries += 1
+                failure = (header, key, reason)
+            }
+            let next = nextMagic(after: base + offset, sectorEnd: base + sectorSize).map { $0 - base } ?? sectorSize
+            entries.append(InspectedEntry(
+                address: base + offset, sector: sector, offset: offset, size: next - offset,
+                header: failure.header, key: failure.key, state: .corrupt, detail: failure.reason))
+            corruptBytes += next - offset
+            offset = next
+            usage.parseEnd = offset
+        }
+        usage.isCorrupt = corruptBytes > 0
+        if usage.isCorrupt { counts.corruptSectors += 1 }
+        var lastWritten = sectorSize - 1
+        while lastWritten >= usage.parseEnd && sectorBytes[lastWritten] == partition.erasedByte { lastWritten -= 1 }
+        usage.hiddenBytes = lastWritten + 1 - usage.parseEnd
+        usage.freeBytes = sectorSize - usage.parseEnd - usage.hiddenBytes
+        sectors.append(usage)
+    }
+
+    /// Decodes and checks the entry at `offset` of the current sector with
+    /// the store's checks, in the store's order.
+    private mutating func parse(at offset: Int) -> Parsed {
+        guard offset + EntryHeader.size <= sectorSize else { return .erased }
+        let headerBytes = Array(sectorBytes[offset..<(offset + EntryHeader.size)])
+        let header: EntryHeader
+        do {
+            header = try EntryHeader.parse(headerBytes.span, formats: [format], erasedByte: partition.erasedByte)
+        } catch .notFound {
+            return .erased
+        } catch {
+            let raw = EntryHeader(decoding: headerBytes.span)
+            return raw.keyLength > EntryHeader.maxKeyLength
+                ? .corrupt(raw, nil, "key length \(raw.keyLength) is over \(EntryHeader.maxKeyLength)")
+                : .corrupt(raw, nil, "unknown magic \(hex32(raw.magic))")
+        }
+        let keyLength = Int(header.keyLength)
+        guard offset + header.entrySize <= sectorSize else {
+            return .corrupt(header, nil, "an entry of \(header.entrySize) bytes would run past the sector end")
+        }
+        guard keyLength > 0 else { return .corrupt(header, nil, "key length 0") }
+        let key = Array(sectorBytes[(offset + EntryHeader.size)..<(offset + EntryHeader.size + keyLength)])
+        let entryBytes = Array(sectorBytes[offset..<(offset + header.entrySize)])
+        guard format.verifyEntry(entryBytes.span) else {
+            counts.checksumFailures += 1
+            return .corrupt(header, key, "\(configuration.checksum.rawValue) checksum mismatch")
+        }
+        return .entry(header, key)
+    }
+
+    private func isErased(_ range: Range<Int>) -> Bool {
+        for index in range where sectorBytes[index] != partition.erasedByte { return false }
+        return true
+    }
+
+    /// The next 16-byte-aligned partition address after `address`, before
+    /// `sectorEnd`, whose first 4 bytes hold the magic (the store's
+    /// `ScanForEntry`).
+    private mutating func nextMagic(after address: Int, sectorEnd: Int) -> Int? {
+        let base = sectorEnd - sectorSize
+        var candidate = (address + EntryHeader.size + 15) / 16 * 16
+        while candidate < sectorEnd {
+            var word = [UInt8](repeating: 0, count: 4)
+            if candidate + 4 <= sectorEnd {
+                for index in 0..<4 { word[index] = sectorBytes[candidate - base + index] }
+            } else {
+                var span = word.mutableSpan
+                // A position whose bytes cannot be read is skipped, as in the store.
+                if (try? partition.read(at: candidate, into: &span)) == nil {
+                    candidate += EntryHeader.size
+                    continue
+                }
+            }
+            let value = UInt32(word[0]) | UInt32(word[1]) << 8 | UInt32(word[2]) << 16 | UInt32(word[3]) << 24
+            if value == configuration.magic { return candidate }
+            candidate += EntryHeader.size
+        }
+        return nil
+    }
+
+    // MARK: Pass 2: classify
+
+    func result() -> ImageInspection {
+        var entries = entries
+        var sectors = sectors
+        var indexByAddress: [Int: Int] = [:]
+        for (index, entry) in entries.enumerated() { indexByAddress[entry.address] = index }
+        var recordByHash: [UInt32: KeyTableModel.Record] = [:]
+        var keptAddresses: Set<Int> = []
+        for record in model.records {
+            recordByHash[record.hash] = record
+            keptAddresses.formUnion(record.addresses)
+        }
+        for index in entries.indices where entries[index].state == .stale {
+            let address = entries[index].address
+            if keptAddresses.contains(address), let hash = acceptedHashes[address], let record = recordByHash[hash] {
+                entries[index].state = record.isDeleted ? .deleted : .live
+            } else if let hash = acceptedHashes[address], let record = recordByHash[hash],
+                      let header = entries[index].header {
+                entries[index].detail = header.transactionID == record.transactionID
+                    ? "extra copy beyond --redundancy \(configuration.redundancy)"
+                    : "superseded by transaction \(record.transactionID)"
+            }
+        }
+        for entry in entries {
+            switch entry.state {
+            case .live, .deleted: sectors[entry.sector].validBytes += entry.size
+            case .stale: sectors[entry.sector].staleBytes += entry.size
+            case .corrupt: sectors[entry.sector].corruptBytes += entry.size
+            case .unindexed: sectors[entry.sector].unindexedBytes += entry.size
+            }
+        }
+        for sector in sectors.indices { sectors[sector].regions = regions(of: sectors[sector], entries: entries) }
+
+        var keys: [ImageInspection.Key] = []
+        var lastTransactionID: UInt32 = 0
+        var newestAddress: Int? = nil
+        for record in model.records {
+            let key = indexByAddress[record.addresses[0]].flatMap { entries[$0].key } ?? []
+            keys.append(ImageInspection.Key(
+                key: key, transactionID: record.transactionID, isDeleted: record.isDeleted, addresses: record.addresses))
+            if record.transactionID > lastTransactionID {
+                lastTransactionID = record.transactionID
+                newestAddress = record.addresses.last
+            }
+        }
+        var inspection = ImageInspection(
+            configuration: configuration, sectorSize: sectorSize, sectorCount: sectorCount, entries: entries,
+            sectors: sectors, keys: keys, problems: [], lastTransactionID: lastTransactionID,
+            lastNewSector: newestAddress.map { $0 / sectorSize } ?? 0, scanCounts: counts)
+        inspection.problems = problems(of: inspection)
+        return inspection
+    }
+
+    private func regions(of usage: InspectedSector, entries: [InspectedEntry]) -> [InspectedSector.Region] {
+        var regions: [InspectedSector.Region] = []
+        func add(_ offset: Int, _ length: Int, _ kind: InspectedSector.Region.Kind) {
+            guard length > 0 else { return }
+            if let last = regions.last, last.kind == kind, last.offset + last.length == offset {
+                regions[regions.count - 1].length += length
+            } else {
+                regions.append(InspectedSector.Region(offset: offset, length: length, kind: kind))
+            }
+        }
+        for entry in entries where entry.sector == usage.index {
+            switch entry.state {
+            case .live, .deleted: add(entry.offset, entry.size, .valid)
+            case .stale: add(entry.offset, entry.size, .stale)
+            case .corrupt: add(entry.offset, entry.size, .corrupt)
+            case .unindexed: add(entry.offset, entry.size, .unindexed)
+            }
+        }
+        add(usage.parseEnd, usage.hiddenBytes, .hidden)
+        add(usage.parseEnd + usage.hiddenBytes, usage.freeBytes, .free)
+        return regions
+    }
+
+    // MARK: Problems
+
+    private func problems(of inspection: ImageInspection) -> [ImageProblem] {
+        var problems: [ImageProblem] = []
+        if counts.parsedEntries == 0 && counts.corruptSectors > 0 {
+            problems.append(ImageProblem(.formatMismatch, formatMismatchMessage(inspection)))
+        }
+        let unindexed = inspection.entries.filter { $0.state == .unindexed }
+        if let first = unindexed.first {
+            problems.append(ImageProblem(
+                .keysNotLoaded, sector: first.sector, offset: first.offset,
+                "\(unindexed.count) intact entries hold keys beyond --max-entries \(model.capacity): reopen with a larger "
+                    + "--max-entries (until then the store writes and erases nothing)"))
+        }
+        for entry in inspection.entries where entry.state == .corrupt {
+            problems.append(ImageProblem(
+                .corruptEntry, sector: entry.sector, offset: entry.offset,
+                "sector \(entry.sector) offset \(entry.offset): \(entry.size) corrupt bytes (\(entry.detail ?? "unreadable"))"
+                    + (entry.key.map { ", key \(displayKey($0))" } ?? "")))
+        }
+        for usage in inspection.sectors where usage.hiddenBytes > 0 {
+            problems.append(ImageProblem(
+                .hiddenData, sector: usage.index, offset: usage.parseEnd,
+                "sector \(usage.index): \(usage.hiddenBytes) bytes of data in a sector whose first header is erased; "
+                    + "the store takes it for empty (a repair erases it), and writing there fails"))
+        }
+        let redundancy = configuration.redundancy
+        let missing = inspection.keys.filter { $0.addresses.count < redundancy }
+        if missing.count > 1 && missing.count == inspection.keys.count {
+            let most = missing.map(\.addresses.count).max() ?? 1
+            problems.append(ImageProblem(
+                .missingCopies,
+                "every key (\(missing.count)) has fewer than --redundancy \(redundancy) copies; "
+                    + "the image was probably written with --redundancy \(most)"))
+        } else {
+            for key in missing {
+                problems.append(ImageProblem(
+                    .missingCopies, sector: key.addresses.first.map { $0 / sectorSize },
+                    "key \(displayKey(key.key)) has \(key.addresses.count) of \(redundancy) copies"))
+            }
+        }
+        if !inspection.sectors.contains(where: { $0.isEmpty(sectorSize: sectorSize) }) {
+            problems.append(ImageProblem(
+                .noReserveSector, "no erased sector: garbage collection has no reserve sector to move data into"))
+        }
+        let units = configuration.alignmentUnits
+        let misaligned = inspection.entries.filter {
+            $0.state != .corrupt && $0.state != .unindexed && $0.header?.alignmentUnits != units
+        }
+        if let first = misaligned.first, let header = first.header {
+            problems.append(ImageProblem(
+                .alignmentMismatch, sector: first.sector, offset: first.offset,
+                "\(misaligned.count) entries were written with a \(header.alignmentBytes)-byte entry alignment, "
+                    + "but --alignment \(configuration.alignment) writes \((Int(units) + 1) * 16)-byte entries; "
+                    + "new writes may fail"))
+        }
+        return problems
+    }
+
+    private func formatMismatchMessage(_ inspection: ImageInspection) -> String {
+        var message = "no entry parses with --magic \(hex32(configuration.magic)) --checksum "
+            + "\(configuration.checksum.rawValue), but \(counts.corruptSectors) sectors hold data"
+        if counts.checksumFailures > 0 {
+            let other = configuration.checksum == .crc16 ? "none" : "crc16"
+            message += "; every entry with this magic fails its checksum: was it written with --checksum \(other)?"
+            return message
+        }
+        var counts: [UInt32: Int] = [:]
+        for entry in inspection.entries where entry.offset == 0 {
+            if let magic = entry.header?.magic { counts[magic, default: 0] += 1 }
+        }
+        if let (magic, _) = counts.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }) {
+            message += "; sectors start with \(hex32(magic)): was the image written with --magic \(hex32(magic))"
+                + " (or another --sector-size)?"
+        }
+        return message
+    }
+}
+
+/// `0x` and 8 lowercase hex digits.
+func hex32(_ value: UInt32) -> String {
+    let digits = String(value, radix: 16)
+    return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+}
+
+/// A key for messages: quoted text when it is printable UTF-8, else hex.
+public func displayKey(_ key: [UInt8]) -> String {
+    if let text = String(validating: key, as: UTF8.self),
+       text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) {
+        return "'\(text)'"
+    }
+    return "0x" + Hex.encode(key)
+}

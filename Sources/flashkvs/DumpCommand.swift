@@ -1,0 +1,105 @@
+import ArgumentParser
+import FlashKVS
+import FlashKVSTools
+
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump", abstract: "List every entry physically on flash, with its state.",
+        discussion: """
+            Walks each sector like the store's initialization: entries are parsed and their \
+            checksums verified; corrupt bytes are skipped to the next 16-byte-aligned position \
+            holding the magic. States: live (current value), deleted (current tombstone), stale \
+            (superseded version or extra copy), corrupt (unusable bytes), unindexed (an intact \
+            entry of a key beyond --max-entries). Read-only.
+            """)
+
+    @Argument(help: "The image file.") var image: String
+    @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var options: ImageOptions
+
+    func run() throws(CLIError) {
+        let (flash, configuration) = try ImageAccess.openFlash(image, options, mode: .readOnly)
+        let inspection = try ImageAccess.inspect(flash, configuration)
+        if json {
+            Output.write(Self.json(inspection).serialized() + "\n")
+        } else {
+            Output.write(Self.text(inspection, image: image))
+        }
+    }
+
+    static func json(_ inspection: ImageInspection) -> JSON {
+        .object([
+            ("geometry", Reports.geometry(inspection.configuration, sectorCount: inspection.sectorCount)),
+            ("entries", .array(inspection.entries.map { entryJSON($0, magic: inspection.configuration.magic) })),
+        ])
+    }
+
+    static func entryJSON(_ entry: InspectedEntry, magic: UInt32) -> JSON {
+        var members: [(String, JSON)] = [
+            ("sector", .int(entry.sector)), ("offset", .int(entry.offset)), ("address", .int(entry.address)),
+            ("size", .int(entry.size)),
+        ]
+        let header = entry.header
+        let known = header?.magic == magic
+        members.append(("magic", header.map { .string(Reports.hex32($0.magic)) } ?? .null))
+        members.append(("format", known ? .string("primary") : .null))
+        members.append(("transaction_id", known ? header.map { .int($0.transactionID) } ?? .null : .null))
+        if let key = entry.key {
+            members.append(("key", .string(String(decoding: key, as: UTF8.self))))
+            if String(validating: key, as: UTF8.self) == nil { members.append(("key_hex", .string(Hex.encode(key)))) }
+        } else {
+            members.append(("key", .null))
+        }
+        members.append(("value_size", known && !(header?.isTombstone ?? true) ? .int(header!.valueSize) : .null))
+        members.append(("tombstone", .bool(known && entry.isTombstone)))
+        members.append(("state", .string(entry.state.rawValue)))
+        members.append(("detail", entry.detail.map { .string($0) } ?? .null))
+        return .object(members)
+    }
+
+    static func text(_ inspection: ImageInspection, image: String) -> String {
+        let configuration = inspection.configuration
+        var lines = ["'\(image)': \(inspection.sectorCount) sectors x \(inspection.sectorSize) bytes, magic "
+            + "\(Reports.hex32(configuration.magic)), \(configuration.checksum.rawValue), alignment "
+            + "\(configuration.alignment), redundancy \(configuration.redundancy)"]
+        let columns = [6, 6, 7, 5, 10, 8, 9, 6]
+        func row(_ cells: [String], _ key: String) -> String {
+            zip(cells, columns).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: " ")
+                + "  " + key
+        }
+        lines.append(row(["sector", "offset", "address", "size", "magic", "txid", "state", "value"], "key"))
+        for entry in inspection.entries {
+            let header = entry.header
+            let known = header?.magic == configuration.magic
+            let value = !known ? "-" : entry.isTombstone ? "tomb" : String(header!.valueSize)
+            var key = entry.key.map { ListCommand.keyText($0) } ?? "-"
+            if let detail = entry.detail { key += "  (\(detail))" }
+            lines.append(row([
+                String(entry.sector), String(entry.offset), String(entry.address), String(entry.size),
+                header.map { Reports.hex32($0.magic) } ?? "-", known ? String(header!.transactionID) : "-",
+                entry.state.rawValue, value,
+            ], key))
+        }
+        let counts = InspectedEntry.State.allCases.map { state in
+            "\(inspection.entries.count { $0.state == state }) \(state.rawValue)"
+        }
+        lines.append("\(inspection.entries.count) entries: " + counts.joined(separator: ", "))
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Pieces shared by the reports.
+enum Reports {
+    static func hex32(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+    }
+
+    static func geometry(_ configuration: StoreConfiguration, sectorCount: Int) -> JSON {
+        .object([
+            ("sector_size", .int(configuration.sectorSize)), ("sectors", .int(sectorCount)),
+            ("alignment", .int(configuration.alignment)), ("magic", .string(hex32(configuration.magic))),
+            ("checksum", .string(configuration.checksum.rawValue)),
+        ])
+    }
+}

@@ -1,1 +1,0 @@
-print("flashkvs: not yet implemented")

@@ -1,0 +1,261 @@
+import FlashKVS
+import FlashKVSTools
+import Testing
+
+/// A flash configuration for the inspector suites.
+struct InspectorSetup: CustomTestStringConvertible, Sendable {
+    var configuration: StoreConfiguration
+    var testDescription: String {
+        "\(configuration.sectorCount!)x\(configuration.sectorSize) a\(configuration.alignment) "
+            + "\(configuration.checksum.rawValue) r\(configuration.redundancy)"
+    }
+
+    static let all = [
+        InspectorSetup(configuration: StoreConfiguration(sectorSize: 512, sectorCount: 4)),
+        InspectorSetup(configuration: StoreConfiguration(sectorSize: 512, sectorCount: 6, redundancy: 2)),
+        InspectorSetup(configuration: StoreConfiguration(sectorSize: 1024, sectorCount: 4, alignment: 64, checksum: .none)),
+        InspectorSetup(configuration: StoreConfiguration(sectorSize: 256, sectorCount: 8, alignment: 1, redundancy: 3)),
+    ]
+
+    func makeFlash() -> RAMFlash {
+        RAMFlash(sectorSize: configuration.sectorSize, sectorCount: configuration.sectorCount!,
+                 alignment: configuration.alignment)
+    }
+}
+
+@Suite("ImageInspector: the store's view, rebuilt without writing")
+struct ImageInspectorTests {
+    let configuration = StoreConfiguration(sectorSize: 512, sectorCount: 4, maxEntries: 64)
+
+    func session(_ flash: RAMFlash, _ configuration: StoreConfiguration? = nil, writable: Bool = true) throws
+        -> StoreSession<RAMFlash>
+    {
+        try StoreSession(flash: flash, configuration: configuration ?? self.configuration, writable: writable)
+    }
+
+    func inspect(_ flash: RAMFlash, _ configuration: StoreConfiguration? = nil) throws -> ImageInspection {
+        try ImageInspector.inspect(flash, configuration: configuration ?? self.configuration)
+    }
+
+    @Test func classifiesLiveStaleAndDeletedEntries() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try session(flash).store
+        try store.put("a", Array("1".utf8))
+        try store.put("b", Array("2".utf8))
+        try store.put("a", Array("3".utf8))
+        try store.delete("b")
+        let inspection = try inspect(flash)
+        let summary = inspection.entries.map { "\(String(decoding: $0.key ?? [], as: UTF8.self)):\($0.state.rawValue)" }
+        #expect(summary == ["a:stale", "b:stale", "a:live", "b:deleted"])
+        #expect(inspection.entries.map(\.offset) == [0, 32, 64, 96])
+        #expect(inspection.entries[0].detail == "superseded by transaction 3")
+        #expect(inspection.problems.isEmpty)
+        #expect(inspection.keys.map(\.key) == [Array("a".utf8), Array("b".utf8)])
+        #expect(inspection.lastTransactionID == 4)
+        #expect(inspection.disagreements(with: try session(flash, writable: false)).isEmpty)
+    }
+
+    @Test func aCorruptNewestVersionRevertsToThePreviousOneAndIsLocated() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try session(flash).store
+        try store.put("key", Array("old".utf8))
+        try store.put("key", Array("new".utf8))
+        let newest = try #require(try inspect(flash).entries.last)
+        flash[newest.address + 20] ^= 0xFF
+        let inspection = try inspect(flash)
+        #expect(inspection.entries.map(\.state) == [.live, .corrupt])
+        #expect(inspection.entries[1].detail == "crc16 checksum mismatch")
+        #expect(inspection.entries[1].size == 512 - newest.offset)
+        let problem = try #require(inspection.problems.first)
+        #expect(problem.kind == .corruptEntry && problem.sector == newest.sector && problem.offset == newest.offset)
+        let reader = try session(flash, writable: false)
+        #expect(reader.initializationError == .dataLoss)
+        #expect(try reader.store.get("key") == Array("old".utf8))
+        #expect(inspection.disagreements(with: reader).isEmpty)
+    }
+
+    @Test func writtenBytesAfterAGapAreCorruptAsTheStoreSeesThem() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        try session(flash).store.put("a", Array("1".utf8))
+        let sector = try #require(try inspect(flash).entries.first).sector
+        flash.load([1, 2, 3].span, at: sector * 512 + 200)
+        let inspection = try inspect(flash)
+        let gap = try #require(inspection.entries.last)
+        #expect(gap.state == .corrupt && gap.offset == 32 && gap.size == 480)
+        #expect(gap.detail?.contains("erased gap") == true)
+        #expect(inspection.problems.map(\.kind) == [.corruptEntry])
+        let reader = try session(flash, writable: false)
+        #expect(reader.initializationError == .dataLoss)
+        #expect(reader.store.lastScan.gapsFound == 1)
+        #expect(inspection.disagreements(with: reader).isEmpty)
+    }
+
+    @Test func dataInASectorThatLooksEmptyIsHiddenFromTheStoresInit() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        try session(flash).store.put("a", Array("1".utf8))
+        flash.load([1, 2, 3].span, at: 3 * 512 + 100)
+        let inspection = try inspect(flash)
+        let problem = try #require(inspection.problems.first)
+        #expect(problem.kind == .hiddenData && problem.sector == 3)
+        #expect(inspection.sectors[3].hiddenBytes == 103)
+        #expect(!inspection.storeDetectsErrors)
+        let reader = try session(flash, writable: false)
+        #expect(reader.initializationError == nil)
+        #expect(inspection.disagreements(with: reader).isEmpty)
+    }
+
+    @Test func anotherMagicIsAFormatMismatchNamingTheMagicFound() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        try session(flash).store.put("a", Array("1".utf8))
+        var other = configuration
+        other.magic = 0x1234_5678
+        let inspection = try inspect(flash, other)
+        let mismatch = try #require(inspection.problems.first { $0.kind == .formatMismatch })
+        #expect(mismatch.message.contains("--magic 0xd253a8a9"))
+        #expect(inspection.entries.allSatisfy { $0.state == .corrupt })
+        let reader = try session(flash, other, writable: false)
+        #expect(reader.initializationError == .failedPrecondition && reader.store.lastScan.unrecognizedData)
+        #expect(inspection.disagreements(with: reader).isEmpty)
+    }
+
+    @Test func anotherChecksumIsAFormatMismatchNamingTheChecksum() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        try session(flash).store.put("a", Array("1".utf8))
+        var other = configuration
+        other.checksum = .none
+        let mismatch = try #require(try inspect(flash, other).problems.first { $0.kind == .formatMismatch })
+        #expect(mismatch.message.contains("--checksum crc16"))
+    }
+
+    @Test func keysWithFewerCopiesThanTheRedundancyAreReported() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try session(flash).store
+        try store.put("a", Array("1".utf8))
+        try store.put("b", Array("2".utf8))
+        var redundant = configuration
+        redundant.redundancy = 2
+        let all = try inspect(flash, redundant).problems
+        #expect(all.map(\.kind) == [.missingCopies])
+        #expect(all[0].message.contains("every key (2)") && all[0].message.contains("--redundancy 1"))
+        #expect(try inspect(flash, redundant).disagreements(with: try session(flash, redundant, writable: false)).isEmpty)
+    }
+
+    @Test func noErasedSectorLeftIsReported() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        try session(flash).store.put("a", Array("1".utf8))
+        for sector in 0..<4 where try inspect(flash).sectors[sector].isEmpty(sectorSize: 512) {
+            flash.load([0].span, at: sector * 512)
+        }
+        let inspection = try inspect(flash)
+        #expect(inspection.problems.contains { $0.kind == .noReserveSector })
+        #expect(inspection.disagreements(with: try session(flash, writable: false)).isEmpty)
+    }
+
+    @Test func keysBeyondTheCapacityAreNotLoadedButNotCorrupt() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try session(flash).store
+        for index in 0..<5 { try store.put("key\(index)", [UInt8(index)]) }
+        var small = configuration
+        small.maxEntries = 3
+        let inspection = try inspect(flash, small)
+        #expect(inspection.entries.map(\.state) == [.live, .live, .live, .unindexed, .unindexed])
+        #expect(inspection.problems.map(\.kind) == [.keysNotLoaded])
+        let reader = try session(flash, small, writable: false)
+        #expect(reader.initializationError == .resourceExhausted)
+        #expect(inspection.disagreements(with: reader).isEmpty)
+    }
+
+    @Test func aWrongAlignmentIsReported() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4, alignment: 16)
+        try session(flash).store.put("a", Array("1".utf8))
+        var wider = configuration
+        wider.alignment = 32
+        let problems = try inspect(flash, wider).problems
+        #expect(problems.map(\.kind) == [.alignmentMismatch])
+    }
+
+    @Test func inspectingNeverWritesAndEveryByteIsAccountedFor() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let store = try session(flash).store
+        for index in 0..<40 { try store.put("key\(index % 7)", [UInt8](repeating: UInt8(index), count: index * 3)) }
+        flash[700] ^= 0x10
+        flash.resetCounters()
+        let inspection = try inspect(flash)
+        #expect(flash.counters.writeCalls == 0 && flash.counters.eraseCalls == 0)
+        for usage in inspection.sectors {
+            #expect(usage.validBytes + usage.staleBytes + usage.corruptBytes + usage.unindexedBytes + usage.hiddenBytes
+                + usage.freeBytes == 512)
+            #expect(usage.regions.reduce(0) { $0 + $1.length } == 512)
+        }
+    }
+
+    @Test("Random workloads: the inspection agrees with the store", arguments: InspectorSetup.all)
+    func randomWorkloadsAgreeWithTheStore(setup: InspectorSetup) throws {
+        var random = SeededGenerator(seed: 0x5EED_0001)
+        let flash = setup.makeFlash()
+        let configuration = setup.configuration
+        let writer = try StoreSession(flash: flash, configuration: configuration, writable: true)
+        let keys = (0..<12).map { "k\($0)" }
+        for step in 1...240 {
+            let key = keys.randomElement(using: &random)!
+            switch Int.random(in: 0..<20, using: &random) {
+            case 0: try? writer.store.delete(key)
+            case 1: try? writer.store.partialMaintenance()
+            case 2: try? writer.store.heavyMaintenance()
+            case 3: try writer.reinitialize()
+            default:
+                let value = (0..<Int.random(in: 0...90, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                try? writer.store.put(key, value)
+            }
+            guard step % 40 == 0 else { continue }
+            let inspection = try ImageInspector.inspect(flash, configuration: configuration)
+            let reader = try StoreSession(flash: flash, configuration: configuration, writable: false)
+            #expect(inspection.problems.isEmpty, "step \(step): \(inspection.problems.map(\.message))")
+            #expect(inspection.disagreements(with: reader).isEmpty, "step \(step)")
+            let live = inspection.keys.filter { !$0.isDeleted }.map(\.key)
+            #expect(try reader.store.contents().map(\.key) == live)
+        }
+    }
+
+    @Test("Random corruption: the inspection still agrees with the store", arguments: InspectorSetup.all)
+    func randomCorruptionAgreesWithTheStore(setup: InspectorSetup) throws {
+        var random = SeededGenerator(seed: 0x5EED_0002)
+        let configuration = setup.configuration
+        for round in 0..<25 {
+            let flash = setup.makeFlash()
+            let writer = try StoreSession(flash: flash, configuration: configuration, writable: true)
+            for index in 0..<Int.random(in: 5...40, using: &random) {
+                let value = (0..<Int.random(in: 0...60, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
+                try? writer.store.put("key\(index % 9)", value)
+            }
+            for _ in 0..<Int.random(in: 1...6, using: &random) {
+                let address = Int.random(in: 0..<flash.size, using: &random)
+                flash[address] = UInt8.random(in: 0...255, using: &random)
+            }
+            let inspection = try ImageInspector.inspect(flash, configuration: configuration)
+            let reader = try StoreSession(flash: flash, configuration: configuration, writable: false)
+            #expect(inspection.disagreements(with: reader).isEmpty, "round \(round): \(inspection.problems.map(\.message))")
+            #expect((reader.initializationError != nil) == inspection.storeDetectsErrors)
+        }
+    }
+
+    @Test("Random bytes: no crash, and agreement with the store", arguments: InspectorSetup.all)
+    func randomBytesAgreeWithTheStore(setup: InspectorSetup) throws {
+        var random = SeededGenerator(seed: 0x5EED_0003)
+        let configuration = setup.configuration
+        for _ in 0..<10 {
+            let flash = setup.makeFlash()
+            let bytes = (0..<flash.size).map { _ in UInt8.random(in: 0...255, using: &random) }
+            flash.load(bytes.span)
+            // Plant a few plausible headers so the scan also meets the magic.
+            for _ in 0..<8 {
+                let address = Int.random(in: 0..<(flash.size / 16), using: &random) * 16
+                withUnsafeBytes(of: configuration.magic.littleEndian) { flash.load(Array($0).span, at: address) }
+            }
+            let inspection = try ImageInspector.inspect(flash, configuration: configuration)
+            let reader = try StoreSession(flash: flash, configuration: configuration, writable: false)
+            #expect(inspection.disagreements(with: reader).isEmpty)
+            #expect(!inspection.isClean)
+        }
+    }
+}
