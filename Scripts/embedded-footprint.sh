@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Footprint report for armv7em (Cortex-M4) at -Osize:
+# - code: text of firmware using the store minus the same firmware without
+#   it (both linked with --gc-sections), split into FlashKVS code, Swift
+#   runtime/stdlib and C library;
+# - RAM: bytes allocated while a store is constructed, measured on QEMU;
+# - stack: deepest stack use of initialize/put/get/delete, measured on QEMU
+#   by stack painting.
+# Prints a Markdown table (Docs/EMBEDDED.md holds a copy).
+#
+# usage: Scripts/embedded-footprint.sh
+set -euo pipefail
+source "$(dirname "$0")/embedded-env.sh"
+
+embedded_ensure_arm_tools
+embedded_heading "Footprint (armv7em, -Osize, --gc-sections)"
+triple=armv7em-none-none-eabi
+out="$EMBEDDED_OUT/footprint"
+rm -rf "$out"
+mkdir -p "$out"
+embedded_build_core "$triple" "$out"
+device=("$EMBEDDED_ROOT/Embedded/Device/Device.swift" "$EMBEDDED_ROOT/Embedded/Shared/MappedFlash.swift")
+for program in Baseline Minimal Full; do
+    embedded_build_client "$triple" "$out" "$program" "${device[@]}" "$EMBEDDED_ROOT"/Embedded/Footprint/$program/*.swift
+    embedded_link_firmware "$out/$program.elf" "$out/FlashKVS.o" "$out/$program.o"
+done
+embedded_build_client "$triple" "$out" Measure "${device[@]}" "$EMBEDDED_ROOT/Embedded/Shared/TestData.swift" \
+    "$EMBEDDED_ROOT"/Embedded/Footprint/Measure/*.swift
+embedded_link_firmware "$out/Measure.elf" "$out/FlashKVS.o" "$out/Measure.o"
+
+# The programs must run (they trap on an error).
+for program in Minimal Full Measure; do
+    status=0
+    embedded_run_qemu "$out/$program.elf" > "$out/$program.txt" || status=$?
+    if [ "$status" != 0 ]; then
+        cat "$out/$program.txt"
+        echo "FAIL  the $program firmware exited with status $status (134: it trapped)"
+        exit 1
+    fi
+done
+
+text_of() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1 }'; }
+data_of() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $2 }'; }
+measured() { grep -m 1 "^$1=" "$out/Measure.txt" | cut -d= -f2; }
+
+# symbol_growth BASE_ELF ELF MODULE: bytes of code and read-only data
+# symbols that ELF adds (or grows) over BASE_ELF, per category:
+# "FlashKVS application Swift-runtime C-library". FlashKVS includes the
+# core's generic code specialized in the application module; application
+# is the program's own code (its main and its copy of the flash driver).
+symbol_growth() {
+    listing() {
+        arm-none-eabi-nm -S --defined-only "$1" | awk '$3 ~ /^[tTrRwW]$/ { print $4, $2 }' | LC_ALL=C sort
+    }
+    LC_ALL=C join -a 2 -e 0 -o 0,1.2,2.2 <(listing "$1") <(listing "$2") | awk -v module="$3" '
+        function hex(h,   i, n) { n = 0; h = tolower(h)
+            for (i = 1; i <= length(h); i++) n = n * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+            return n }
+        { grown = hex($3) - hex($2); if (grown <= 0) next
+          if ($1 ~ /8FlashKVS/) core += grown
+          else if (index($1, length(module) module) > 0) application += grown
+          else if ($1 ~ /^[$]/ || $1 ~ /swift/) swift += grown
+          else libc += grown }
+        END { printf "%d %d %d %d\n", core, application, swift, libc }'
+}
+
+baseline_text=$(text_of "$out/Baseline.elf")
+baseline_data=$(data_of "$out/Baseline.elf")
+report_code() {
+    local name="$1" program="$2" elf="$out/$2.elf" text data core application swift libc
+    text=$(( $(text_of "$elf") - baseline_text ))
+    data=$(( $(data_of "$elf") - baseline_data ))
+    read -r core application swift libc < <(symbol_growth "$out/Baseline.elf" "$elf" "$program")
+    printf '| code, %s | **%d B** text (+%d B data): FlashKVS %d, Swift runtime %d, C library (malloc) %d, rest (application, driver, padding) %d |\n' \
+        "$name" "$text" "$data" "$core" "$swift" "$libc" $((text - core - swift - libc))
+}
+
+ram_row() {
+    local label="$1" description="$2"
+    printf '| RAM, %s | %d B requested in %d allocations (%s); %d B of heap with allocator overhead; initialize() allocates %d |\n' \
+        "$description" "$(measured "ram.$label.requested")" "$(measured "ram.$label.allocations")" \
+        "$(measured "ram.$label.sizes")" "$(measured "ram.$label.heap")" "$(measured "ram.$label.initialize_allocations")"
+}
+
+echo
+echo "| what (armv7em, -Osize) | measured |"
+echo "| --- | --- |"
+report_code "init+put+get+delete" Minimal
+report_code "full API" Full
+ram_row 64x8xR2 "64 keys, 8 sectors, redundancy 2"
+ram_row 50x8xR2 "50 keys, 8 sectors, redundancy 2"
+ram_row 64x8xR1 "64 keys, 8 sectors, redundancy 1"
+ram_row 16x4xR1 "16 keys, 4 sectors, redundancy 1"
+printf '| stack, deepest (64 keys, 8 x 4 KiB, R2) | initialize %d B, put %d B, get %d B, delete %d B |\n' \
+    "$(measured stack.initialize)" "$(measured stack.put)" "$(measured stack.get)" "$(measured stack.delete)"
+echo
+echo "baseline firmware (startup, newlib, flash driver): $baseline_text B text"
