@@ -82,6 +82,11 @@ public struct SweepWorkload: Sendable {
         // one sector of slack, so every recovery must also free space.
         SweepWorkload(name: "tight-r2-a16", sectorSize: 512, sectorCount: 4, alignment: 16, redundancy: 2,
                       operations: garbageCollectionMix(versions: 24, valueLength: 24)),
+        // Long runs: many garbage collections of every sector, several rotations.
+        SweepWorkload(name: "long-r1-a16", sectorSize: 512, sectorCount: 8, alignment: 16, redundancy: 1,
+                      operations: garbageCollectionMix(versions: 160, valueLength: 60)),
+        SweepWorkload(name: "long-r2-a64", sectorSize: 1024, sectorCount: 8, alignment: 64, redundancy: 2,
+                      operations: garbageCollectionMix(versions: 100, valueLength: 120)),
         // A key table of 5 fills up: new keys trigger automatic heavy maintenance.
         SweepWorkload(name: "table-full-r1-a16", sectorSize: 512, sectorCount: 4, alignment: 16, redundancy: 1,
                       capacity: 5, operations: (0..<14).flatMap { round -> [Operation] in
