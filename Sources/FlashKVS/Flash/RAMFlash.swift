@@ -16,15 +16,7 @@
 /// every operation throws `.unavailable` until ``restorePower()``.
 public final class RAMFlash: FlashMemory {
     /// Call and byte counts since creation or the last ``resetCounters()``.
-    public struct Counters: Equatable, Sendable {
-        public var readCalls = 0
-        public var bytesRead = 0
-        public var writeCalls = 0
-        public var bytesWritten = 0
-        public var eraseCalls = 0
-        public var sectorsErased = 0
-        public init() {}
-    }
+    public typealias Counters = FlashCounters
 
     public let sectorSize: Int
     public let sectorCount: Int

@@ -153,6 +153,16 @@ extension KeyValueStore {
         var parsed = 0
         var pending: LoadedEntry? = nil
         var reachedErasedSpace = false
+        /// Counts the bytes from `address` to the next plausible header as
+        /// corrupt; returns that header's address, nil if none is left.
+        func skipCorruptBytes() -> Int? {
+            errorDetected = true
+            if let previous = pending { corruptBytes += record(previous) }
+            pending = nil
+            let found = findNextEntry(after: address, sectorEnd: end)
+            corruptBytes += (found ?? end) - address
+            return found
+        }
         while address < end {
             var next = address
             do throws(KVSError) {
@@ -173,25 +183,11 @@ extension KeyValueStore {
                     break
                 }
                 lastScan.gapsFound += 1
-                errorDetected = true
-                if let previous = pending { corruptBytes += record(previous) }
-                pending = nil
-                guard let found = findNextEntry(after: address, sectorEnd: end) else {
-                    corruptBytes += end - address
-                    break
-                }
-                corruptBytes += found - address
+                guard let found = skipCorruptBytes() else { break }
                 next = found
             } catch {
                 lastScan.corruptEntries += 1
-                errorDetected = true
-                if let previous = pending { corruptBytes += record(previous) }
-                pending = nil
-                guard let found = findNextEntry(after: address, sectorEnd: end) else {
-                    corruptBytes += end - address
-                    break
-                }
-                corruptBytes += found - address
+                guard let found = skipCorruptBytes() else { break }
                 next = found
             }
             address = next

@@ -32,15 +32,7 @@ public final class FileFlash: FlashMemory {
     }
 
     /// Call and byte counts since the file was opened.
-    public struct Counters: Equatable, Sendable {
-        public var readCalls = 0
-        public var bytesRead = 0
-        public var writeCalls = 0
-        public var bytesWritten = 0
-        public var eraseCalls = 0
-        public var sectorsErased = 0
-        public init() {}
-    }
+    public typealias Counters = FlashCounters
 
     public let sectorSize: Int
     public let sectorCount: Int
