@@ -15,7 +15,7 @@ struct FuzzCorpusTests {
 
     @Test("the kept corpus is there")
     func corpusIsKept() {
-        #expect(Self.files.count >= 100)
+        #expect(Self.files.count >= 300)
     }
 
     @Test("every corpus input runs without a trap")
