@@ -23,21 +23,57 @@ public final class RAMFlash: FlashMemory {
     public let alignment: Int
     public let erasedByte: UInt8
     /// Call and byte counters.
-    public private(set) var counters = Counters()
+    public private(set) var counters: Counters {
+        get { mutable.pointee.counters }
+        _modify { yield &mutable.pointee.counters }
+    }
     /// Erases per sector since creation or the last ``resetCounters()``.
     public private(set) var eraseCounts: [Int]
     private let storage: UnsafeMutableBufferPointer<UInt8>
-    private var faults: [FlashFault] = []
+
+    /// The mutable state, allocated once: reached through a pointer, so its
+    /// accesses need no dynamic exclusivity checks (class stored properties
+    /// do, and in the hot paths they cost more than the work).
+    private let mutable: UnsafeMutablePointer<MutableState>
+
+    private struct MutableState {
+        var counters: Counters = Counters()
+        var faults: [FlashFault] = []
+        var mediumOperations: Int = 0
+        var lastMediumOperationWasErase: Bool = false
+        var isPoweredOff: Bool = false
+        var scheduledCut: (operation: Int, interruption: Interruption)?
+        var unstableBytes: [Int: (mask: UInt8, flip: Bool)] = [:]
+    }
+    private var faults: [FlashFault] {
+        get { mutable.pointee.faults }
+        _modify { yield &mutable.pointee.faults }
+    }
     /// Programs and erases that reached the medium (the power-cut clock).
-    public private(set) var mediumOperations = 0
+    public private(set) var mediumOperations: Int {
+        get { mutable.pointee.mediumOperations }
+        _modify { yield &mutable.pointee.mediumOperations }
+    }
     /// Whether the last program or erase that reached the medium (or was
     /// cut) was an erase.
-    public private(set) var lastMediumOperationWasErase = false
+    public private(set) var lastMediumOperationWasErase: Bool {
+        get { mutable.pointee.lastMediumOperationWasErase }
+        _modify { yield &mutable.pointee.lastMediumOperationWasErase }
+    }
     /// Whether a power cut happened and power is not restored yet.
-    public private(set) var isPoweredOff = false
-    private var scheduledCut: (operation: Int, interruption: Interruption)?
+    public private(set) var isPoweredOff: Bool {
+        get { mutable.pointee.isPoweredOff }
+        _modify { yield &mutable.pointee.isPoweredOff }
+    }
+    private var scheduledCut: (operation: Int, interruption: Interruption)? {
+        get { mutable.pointee.scheduledCut }
+        _modify { yield &mutable.pointee.scheduledCut }
+    }
     /// Bytes with unstable bits: address -> (mask, next read flips them).
-    private var unstableBytes: [Int: (mask: UInt8, flip: Bool)] = [:]
+    private var unstableBytes: [Int: (mask: UInt8, flip: Bool)] {
+        get { mutable.pointee.unstableBytes }
+        _modify { yield &mutable.pointee.unstableBytes }
+    }
 
     /// Creates an erased flash of `sectorCount` sectors of `sectorSize` bytes.
     /// A zero or negative geometry is clamped to a usable minimum of 1.
@@ -49,9 +85,15 @@ public final class RAMFlash: FlashMemory {
         self.eraseCounts = [Int](repeating: 0, count: max(sectorCount, 0))
         storage = .allocate(capacity: self.sectorSize * self.sectorCount)
         storage.initialize(repeating: erasedByte)
+        mutable = .allocate(capacity: 1)
+        mutable.initialize(to: MutableState())
     }
 
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deallocate()
+        mutable.deinitialize(count: 1)
+        mutable.deallocate()
+    }
 
     /// Total bytes.
     public var size: Int { storage.count }
@@ -124,7 +166,11 @@ public final class RAMFlash: FlashMemory {
         guard address >= 0, address <= storage.count, buffer.count <= storage.count - address else {
             throw .outOfRange
         }
-        for index in 0..<buffer.count { buffer[index] = storage[address + index] }
+        if buffer.count > 0 {
+            let source = UnsafeRawPointer(storage.baseAddress! + address)
+            let count = buffer.count
+            buffer.withUnsafeMutableBytes { $0.baseAddress!.copyMemory(from: source, byteCount: count) }
+        }
         if !unstableBytes.isEmpty {
             for index in 0..<buffer.count {
                 guard let unstable = unstableBytes[address + index] else { continue }
@@ -133,7 +179,7 @@ public final class RAMFlash: FlashMemory {
             }
         }
         counters.bytesRead += buffer.count
-        if let error = injectedError(.read, address: address, length: buffer.count) { throw error }
+        if !faults.isEmpty, let error = injectedError(.read, address: address, length: buffer.count) { throw error }
     }
 
     public func write(at address: Int, _ bytes: Span<UInt8>) throws(KVSError) {
@@ -151,12 +197,15 @@ public final class RAMFlash: FlashMemory {
             throw .unavailable
         }
         mediumOperations += 1
-        for index in 0..<bytes.count { storage[address + index] = bytes[index] }
+        if bytes.count > 0 {
+            let target = UnsafeMutableRawPointer(storage.baseAddress! + address)
+            bytes.withUnsafeBytes { target.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        }
         if !unstableBytes.isEmpty {
             for index in 0..<bytes.count { unstableBytes[address + index] = nil }
         }
         counters.bytesWritten += bytes.count
-        if let error = injectedError(.write, address: address, length: bytes.count) { throw error }
+        if !faults.isEmpty, let error = injectedError(.write, address: address, length: bytes.count) { throw error }
     }
 
     public func erase(at address: Int, sectorCount count: Int) throws(KVSError) {
@@ -165,7 +214,7 @@ public final class RAMFlash: FlashMemory {
         guard address >= 0, count >= 0, address % sectorSize == 0 else { throw .invalidArgument }
         let first = address / sectorSize
         guard first + count <= sectorCount else { throw .outOfRange }
-        if let error = injectedError(.erase, address: address, length: count * sectorSize) { throw error }
+        if !faults.isEmpty, let error = injectedError(.erase, address: address, length: count * sectorSize) { throw error }
         lastMediumOperationWasErase = true
         let interruption = cutNow()
         mediumOperations += 1

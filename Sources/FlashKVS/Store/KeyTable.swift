@@ -67,6 +67,22 @@ struct KeyTable: ~Copyable {
         }
     }
 
+    /// The first address slot at or after `slot` (slot = descriptor x
+    /// redundancy + copy) whose address lies in `range`, in descriptor
+    /// order: a tight scan of the address array.
+    func nextSlot(withAddressIn range: Range<Int>, from slot: Int) -> Int? {
+        let slots = addressSlots.buffer
+        let low = UInt32(truncatingIfNeeded: range.lowerBound)
+        let width = UInt32(truncatingIfNeeded: range.count)
+        var index = slot
+        let end = count * redundancy
+        while index < end {
+            if slots[index] &- low < width { return index }
+            index += 1
+        }
+        return nil
+    }
+
     /// Adds a descriptor with a single address; returns its position.
     /// - Precondition: not full, and no descriptor has `hash`.
     @discardableResult

@@ -41,11 +41,22 @@ extension KeyValueStore {
         var firstEmpty: Int? = nil
         var secondEmptySeen = false
         var mostReclaimable: Int? = nil
-        for step in 0..<count {
-            let sector = (sectors.lastNewSector + 1 + step) % count
+        // Visit, in rotation order after lastNewSector, only the sectors that
+        // are empty or have room: the others can never be chosen.
+        var next = sectors.lastNewSector + 1 == count ? 0 : sectors.lastNewSector + 1
+        var remaining = count
+        while remaining > 0 {
+            let end = min(count, next + remaining)
+            guard let sector = sectors.firstEmptyOrWithRoom(for: size, in: next..<end) else {
+                remaining -= end - next
+                next = 0
+                continue
+            }
+            remaining -= sector + 1 - next
+            next = sector + 1 == count ? 0 : sector + 1
             if isAvoided(sector, avoid) { continue }
             let empty = sectors.isEmpty(sector)
-            if !empty && sectors.writableBytes(sector) >= size {
+            if !empty {
                 let reclaimable = sectors.recoverableBytes(sector)
                 if !forRelocation || reclaimable == 0 { return sector }
                 if mostReclaimable.map({ sectors.recoverableBytes($0) < reclaimable }) ?? true {
@@ -127,27 +138,28 @@ extension KeyValueStore {
     /// - Complexity: O(keys x redundancy) plus the copies and one erase.
     func garbageCollectSector(_ sector: Int, avoiding avoid: AvoidList) throws(KVSError) {
         if sectors.validBytes(sector) > 0 {
-            for descriptor in 0..<keys.count {
-                var copy = 0
-                while copy < keys.addressCount(descriptor) {
-                    guard sectors.sector(of: keys.address(descriptor, copy: copy)) == sector else {
-                        copy += 1
-                        continue
-                    }
-                    do throws(KVSError) {
-                        try relocate(descriptor, copy: copy, avoiding: avoid)
-                        copy += 1
-                    } catch .resourceExhausted where sectors.isCorrupt(sector) && keys.addressCount(descriptor) > 1 {
-                        // Repairing a corrupt sector with no room for this copy
-                        // anywhere but beside the key's other copies: drop it;
-                        // the key lives on in another sector and redundancy
-                        // repair writes the copy again once space is free
-                        // (pw_kvs gives up and stays in error).
-                        let size = (try? readEntry(descriptor))?.header.entrySize ?? 0
-                        sectors.removeValid(sector, size)
-                        keys.removeAddress(descriptor, copy: copy)
-                    }
+            // Every copy in the sector, in descriptor order: one tight pass over
+            // the address slots instead of a division per copy of every key.
+            let base = sectors.base(of: sector)
+            var slot = 0
+            while let found = keys.nextSlot(withAddressIn: base..<(base + sectorSize), from: slot) {
+                let descriptor = found / redundancy
+                var copy = found % redundancy
+                do throws(KVSError) {
+                    try relocate(descriptor, copy: copy, avoiding: avoid)
+                    copy += 1
+                } catch .resourceExhausted where sectors.isCorrupt(sector) && keys.addressCount(descriptor) > 1 {
+                    // Repairing a corrupt sector with no room for this copy
+                    // anywhere but beside the key's other copies: drop it;
+                    // the key lives on in another sector and redundancy
+                    // repair writes the copy again once space is free
+                    // (pw_kvs gives up and stays in error).
+                    let size = (try? readEntry(descriptor))?.header.entrySize ?? 0
+                    sectors.removeValid(sector, size)
+                    keys.removeAddress(descriptor, copy: copy)
                 }
+                // Next slot: after this copy, or this one again if the last copy moved into it.
+                slot = descriptor * redundancy + copy
             }
         }
         guard sectors.validBytes(sector) == 0 else { throw .internal }

@@ -18,6 +18,9 @@ extension KeyValueStore {
     /// - Complexity: reads every entry once (header, then the rest in one
     ///   read per 256 bytes), one header per key, and the erased tail of
     ///   partly written sectors; O(entries) with O(1) key-table inserts.
+    #if !$Embedded  // Embedded builds specialize everything anyway
+    @_specialize(exported: true, where Flash == RAMFlash)
+    #endif
     public func initialize() throws(KVSError) {
         state = .notInitialized
         errorDetected = false

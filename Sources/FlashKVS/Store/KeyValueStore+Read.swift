@@ -15,6 +15,9 @@ extension KeyValueStore {
     ///   error.
     /// - Complexity: O(1) lookup; reads key, header and value (3 reads).
     @discardableResult
+    #if !$Embedded  // Embedded builds specialize everything anyway
+    @_specialize(exported: true, where Flash == RAMFlash)
+    #endif
     public func get(_ key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {
         try checkKey(key)
         guard state != .notInitialized else { throw .failedPrecondition }

@@ -15,6 +15,9 @@ extension KeyValueStore {
     ///   thrown but the new value is stored.
     /// - Complexity: O(1) lookup; about 5 flash reads and 1 write per copy
     ///   when no garbage collection is needed.
+    #if !$Embedded  // Embedded builds specialize everything anyway
+    @_specialize(exported: true, where Flash == RAMFlash)
+    #endif
     public func put(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
         lastWriteState = .notWritten
         try checkKey(key)
@@ -45,6 +48,9 @@ extension KeyValueStore {
     /// - Throws: `.invalidArgument` for a bad key; `.failedPrecondition`
     ///   unless ready; `.notFound` if the key is absent or already deleted
     ///   (nothing is written); otherwise as ``put(_:_:)``.
+    #if !$Embedded  // Embedded builds specialize everything anyway
+    @_specialize(exported: true, where Flash == RAMFlash)
+    #endif
     public func delete(_ key: Span<UInt8>) throws(KVSError) {
         lastWriteState = .notWritten
         try checkKey(key)

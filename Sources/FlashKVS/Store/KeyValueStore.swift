@@ -26,7 +26,10 @@ public final class KeyValueStore<Flash: FlashMemory> {
     }
 
     /// The flash region the store owns.
-    public internal(set) var partition: FlashPartition<Flash>
+    public internal(set) var partition: FlashPartition<Flash> {
+        get { mutable.pointee.partition }
+        _modify { yield &mutable.pointee.partition }
+    }
     public let options: Options
     /// Maximum number of keys, deleted keys included (pw_kvs `max_size`).
     public let capacity: Int
@@ -34,35 +37,80 @@ public final class KeyValueStore<Flash: FlashMemory> {
     public let maxSectors: Int
     /// Copies of every entry, each in a different sector.
     public let redundancy: Int
-    public internal(set) var state: State = .notInitialized
+    public internal(set) var state: State {
+        get { mutable.pointee.state }
+        _modify { yield &mutable.pointee.state }
+    }
     /// Whether errors were found that are not repaired yet.
-    public internal(set) var errorDetected = false
+    public internal(set) var errorDetected: Bool {
+        get { mutable.pointee.errorDetected }
+        _modify { yield &mutable.pointee.errorDetected }
+    }
     /// What the last ``put(_:_:)`` or ``delete(_:)`` left on flash, also
     /// when it threw (pw_kvs cannot tell, spec 7.2 B4-bis).
-    public internal(set) var lastWriteState = WriteState.notWritten
+    public internal(set) var lastWriteState: WriteState {
+        get { mutable.pointee.lastWriteState }
+        _modify { yield &mutable.pointee.lastWriteState }
+    }
     /// Whether the last ``put(_:_:)`` or ``delete(_:)`` made its new version
     /// current (`lastWriteState == .committed`).
     public var lastWriteCommitted: Bool { lastWriteState == .committed }
     /// What the last full scan of the flash found.
-    public internal(set) var lastScan = ScanReport()
+    public internal(set) var lastScan: ScanReport {
+        get { mutable.pointee.lastScan }
+        _modify { yield &mutable.pointee.lastScan }
+    }
 
     let formats: [EntryFormat]
     var keys: KeyTable
     var sectors: SectorTable
     let scratch: Scratch
-    var lastTransactionID: UInt32 = 0
-    var sectorEraseCount = 0
-    var corruptSectorsRecovered = 0
-    var missingRedundantEntriesRecovered = 0
+    var lastTransactionID: UInt32 {
+        get { mutable.pointee.lastTransactionID }
+        _modify { yield &mutable.pointee.lastTransactionID }
+    }
+    var sectorEraseCount: Int {
+        get { mutable.pointee.sectorEraseCount }
+        _modify { yield &mutable.pointee.sectorEraseCount }
+    }
+    var corruptSectorsRecovered: Int {
+        get { mutable.pointee.corruptSectorsRecovered }
+        _modify { yield &mutable.pointee.corruptSectorsRecovered }
+    }
+    var missingRedundantEntriesRecovered: Int {
+        get { mutable.pointee.missingRedundantEntriesRecovered }
+        _modify { yield &mutable.pointee.missingRedundantEntriesRecovered }
+    }
     /// Set while ``repairDiscardingUnindexedData()`` scans: entries of keys
     /// that do not fit count as corrupt, so that their sectors are collected.
     var discardingUnindexedData = false
     /// Flash reads that failed since the store was created.
-    var failedReads = 0
+    var failedReads: Int {
+        get { mutable.pointee.failedReads }
+        _modify { yield &mutable.pointee.failedReads }
+    }
     /// Alignment units written into new entries' headers.
     let alignmentUnits: UInt8
     /// Alignment of new entries: the partition alignment rounded up to 16.
     let entryAlignment: Int
+
+    /// The mutable state, allocated once: reached through a pointer, so its
+    /// accesses need no dynamic exclusivity checks (class stored properties
+    /// do, and in the hot paths they cost more than the work).
+    let mutable: UnsafeMutablePointer<MutableState>
+
+    struct MutableState {
+        var partition: FlashPartition<Flash>
+        var state: State = .notInitialized
+        var errorDetected: Bool = false
+        var lastWriteState: WriteState = WriteState.notWritten
+        var lastScan: ScanReport = ScanReport()
+        var lastTransactionID: UInt32 = 0
+        var sectorEraseCount: Int = 0
+        var corruptSectorsRecovered: Int = 0
+        var missingRedundantEntriesRecovered: Int = 0
+        var failedReads: Int = 0
+    }
 
     /// Creates a store over `partition`. Does no flash I/O.
     ///
@@ -87,7 +135,8 @@ public final class KeyValueStore<Flash: FlashMemory> {
               alignment <= 256, 16 % alignment == 0 || alignment % 16 == 0,
               partition.sectorSize % alignment == 0
         else { throw .invalidArgument }
-        self.partition = partition
+        mutable = .allocate(capacity: 1)
+        mutable.initialize(to: MutableState(partition: partition))
         self.formats = formats
         self.capacity = capacity
         self.maxSectors = maxSectors
@@ -98,6 +147,11 @@ public final class KeyValueStore<Flash: FlashMemory> {
         keys = KeyTable(capacity: capacity, redundancy: redundancy)
         sectors = SectorTable(sectorSize: partition.sectorSize, capacity: maxSectors)
         scratch = Scratch(redundancy: redundancy)
+    }
+
+    deinit {
+        mutable.deinitialize(count: 1)
+        mutable.deallocate()
     }
 
     /// Creates a store with a single entry format.

@@ -60,6 +60,19 @@ struct SectorTable: ~Copyable {
         valid[sector] = UInt16(truncatingIfNeeded: max(validBytes(sector) - bytes, 0))
     }
 
+    /// The first sector in `range` that is empty or has `size` writable
+    /// bytes (never a corrupt one): the only sectors ``KeyValueStore``'s
+    /// placement can choose. A tight scan of the writable counts.
+    func firstEmptyOrWithRoom(for size: Int, in range: Range<Int>) -> Int? {
+        let counts = writable.buffer
+        let full = UInt16(truncatingIfNeeded: sectorSize)
+        for sector in range {
+            let bytes = counts[sector]
+            if bytes != Self.corruptMarker && (bytes == full || Int(bytes) >= size) { return sector }
+        }
+        return nil
+    }
+
     /// Whether any of the first `count` sectors is empty.
     var hasEmptySector: Bool {
         for sector in 0..<count where isEmpty(sector) { return true }
