@@ -1,1 +1,0 @@
-// Placeholder; the benchmark workloads are being written (issue 7).
