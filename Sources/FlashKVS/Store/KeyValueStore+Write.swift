@@ -13,8 +13,9 @@ extension KeyValueStore {
     ///   flash error. ``lastWriteState`` says what the call left on flash:
     ///   if the first copy was written and a later copy fails, the error is
     ///   thrown but the new value is stored.
-    /// - Complexity: O(1) lookup; about 5 flash reads and 1 write per copy
-    ///   when no garbage collection is needed.
+    /// - Complexity: O(1) lookup; when no garbage collection is needed,
+    ///   4 flash reads (key, header, old value, verification) and 1 write
+    ///   per copy of an entry up to 256 bytes.
     #if !$Embedded  // Embedded builds specialize everything anyway
     @_specialize(exported: true, where Flash == RAMFlash)
     #endif
