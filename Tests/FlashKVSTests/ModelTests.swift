@@ -81,6 +81,17 @@ let storeModelScenarios: [StoreModelScenario] = {
             name: "Collect one sector per write",
             geometry: StoreGeometry(sectorSize: 512, sectorCount: 8, flashAlignment: 16, options: .gcOneSector),
             operations: 2000, seed: 7, newKeyOneIn: 6),
+        // The key table stores addresses in 16 bits (units of 16 bytes) only
+        // when sectors are multiples of 16 bytes in at most 1 MiB; these two
+        // take the 32-bit path, one with the hash index, one without.
+        StoreModelScenario(
+            name: "Sectors of 1000 bytes (32-bit addresses), redundancy 2, small key table",
+            geometry: StoreGeometry(sectorSize: 1000, sectorCount: 8, flashAlignment: 8, redundancy: 2, capacity: 40),
+            operations: 2000, seed: 9, newKeyOneIn: 6, heavyMaintenanceOneIn: 120),
+        StoreModelScenario(
+            name: "Partition over 1 MiB (32-bit addresses)",
+            geometry: StoreGeometry(sectorSize: 32768, sectorCount: 33, flashAlignment: 16, capacity: 100),
+            operations: 1500, seed: 10, newKeyOneIn: 4, heavyMaintenanceOneIn: 200),
         StoreModelScenario(
             name: "No read or write verification, redundancy 2",
             geometry: StoreGeometry(sectorSize: 1024, sectorCount: 6, flashAlignment: 16, redundancy: 2, options: .noVerification),

@@ -9,7 +9,11 @@ public enum CRC16 {
     /// O(n): four bytes per step through 2 KiB of tables on a host; one
     /// byte per step through 512 bytes of table in Embedded builds, where
     /// flash space matters more.
+    #if $Embedded  // one copy: flash space matters more than a call
+    @inline(never)
+    #else
     @inline(__always)
+    #endif
     public static func update(_ crc: UInt16, _ bytes: Span<UInt8>) -> UInt16 {
         var crc = crc
         #if $Embedded

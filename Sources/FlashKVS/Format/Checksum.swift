@@ -42,7 +42,11 @@ public struct Checksum: Sendable {
     }
 
     /// The state after `bytes`, continuing from `state`.
+    #if $Embedded  // one copy: flash space matters more than a call
+    @inline(never)
+    #else
     @inline(__always)
+    #endif
     func update(_ state: UInt32, _ bytes: Span<UInt8>) -> UInt32 {
         switch kind {
         case .none: state

@@ -11,10 +11,7 @@ extension EntryFormat {
     /// The final checksum state over an entry held in RAM.
     func checksumState(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> UInt32 {
         if checksum.byteCount == 0 { return 0 }
-        var bytes = InlineArray<16, UInt8>(repeating: 0)
-        var span = bytes.mutableSpan
-        header.encode(into: &span, zeroChecksum: true)
-        var state = checksum.update(checksum.initialState, span.span)
+        var state = checksum.update(checksum.initialState, header.zeroChecksumBytes.span)
         state = checksum.update(state, key)
         state = checksum.update(state, value)
         return checksum.updateWithZeros(state, count: header.entrySize - EntryHeader.size - key.count - value.count)
@@ -55,10 +52,7 @@ extension EntryFormat {
         let header = EntryHeader(decoding: bytes)
         guard bytes.count >= header.entrySize else { return false }
         if checksum.byteCount == 0 { return header.checksumField == 0 }
-        var first = InlineArray<16, UInt8>(repeating: 0)
-        var span = first.mutableSpan
-        header.encode(into: &span, zeroChecksum: true)
-        var state = checksum.update(checksum.initialState, span.span)
+        var state = checksum.update(checksum.initialState, header.zeroChecksumBytes.span)
         state = checksum.update(state, bytes.extracting(EntryHeader.size..<header.entrySize))
         return checksum.matches(field: header.checksumField, state: state)
     }

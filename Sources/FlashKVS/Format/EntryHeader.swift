@@ -92,6 +92,23 @@ public struct EntryHeader: Equatable, Sendable {
         Self.storeUInt32(transactionID, &bytes, 12)
     }
 
+    /// The 16 encoded header bytes.
+    var bytes: InlineArray<16, UInt8> {
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
+        var span = bytes.mutableSpan
+        encode(into: &span)
+        return bytes
+    }
+
+    /// The 16 encoded header bytes with the checksum field zeroed: the
+    /// form the checksum covers.
+    var zeroChecksumBytes: InlineArray<16, UInt8> {
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
+        var span = bytes.mutableSpan
+        encode(into: &span, zeroChecksum: true)
+        return bytes
+    }
+
     @inline(__always)
     static func loadUInt32(_ bytes: Span<UInt8>, _ offset: Int) -> UInt32 {
         UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16

@@ -5,7 +5,11 @@
 /// The hash is never stored on flash; it identifies keys in RAM, and two
 /// different keys with the same hash cannot both be stored. O(key length).
 public enum KeyHash {
+    #if $Embedded  // one copy: flash space matters more than a call
+    @inline(never)
+    #else
     @inline(__always)
+    #endif
     public static func of(_ key: Span<UInt8>) -> UInt32 {
         var hash: UInt32 = 0
         var coefficient: UInt32 = 65599

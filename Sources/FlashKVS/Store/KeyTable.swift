@@ -1,63 +1,199 @@
 /// The store's index of keys: one descriptor per key (deleted keys included),
 /// in pw_kvs key-table order, with up to `redundancy` flash addresses each.
 ///
-/// RAM per key: 4 (hash) + 4 (transaction id) + 1 (key length and deleted
-/// flag) + 4 x redundancy (addresses) + 2 x (index slots per key, 2 to 4)
-/// bytes. Lookup by hash is O(1) on average through an open-addressing index
-/// of 16-bit slots; order-changing removal (heavy maintenance) rebuilds the
-/// index in O(n).
+/// All of it lives in one allocation. RAM per key: 4 (hash) + 4
+/// (transaction id) + 1 (key length and deleted flag) + 2 x redundancy
+/// (addresses, in 16-byte units, when the partition is at most 1 MiB of
+/// sectors that are multiples of 16 bytes; else 4 x redundancy) bytes.
+/// Tables for more than ``linearSearchLimit`` keys add a hash index of
+/// 16-bit slots (2 to 4 slots per key, 4 to 8 bytes), which makes lookup
+/// O(1) on average; smaller tables are searched by a scan of the hashes,
+/// as fast as a probe at that size. Order-changing removal (heavy
+/// maintenance) rebuilds the index in O(n).
 struct KeyTable: ~Copyable {
-    static let noAddress = UInt32.max
+    /// Largest capacity searched without an index.
+    static let linearSearchLimit = 64
     private static let deletedFlag: UInt8 = 0x80
+    private static let noNarrowAddress = UInt16.max
+    private static let noWideAddress = UInt32.max
 
     let capacity: Int
     let redundancy: Int
     private(set) var count = 0
     private(set) var deletedCount = 0
 
-    private let hashes: FixedArray<UInt32>
-    private let transactionIDs: FixedArray<UInt32>
-    private let keyInfo: FixedArray<UInt8>
-    private let addressSlots: FixedArray<UInt32>
-    /// Descriptor index + 1 per slot, 0 = empty; length is a power of two
-    /// at least twice the capacity.
-    private let index: FixedArray<UInt16>
+    private let storage: UnsafeMutableRawPointer
+    private let hashes: UnsafeMutablePointer<UInt32>
+    private let transactionIDs: UnsafeMutablePointer<UInt32>
+    /// Addresses / 16, `noNarrowAddress` for none (nil: wide addresses).
+    private let narrowAddresses: UnsafeMutablePointer<UInt16>?
+    /// Byte addresses, `noWideAddress` for none (nil: narrow addresses).
+    private let wideAddresses: UnsafeMutablePointer<UInt32>?
+    /// Descriptor index + 1 per slot, 0 = empty (nil: linear search).
+    private let index: UnsafeMutablePointer<UInt16>?
     private let indexMask: Int
+    private let keyInfo: UnsafeMutablePointer<UInt8>
 
-    /// - Precondition: `1 <= capacity <= 32767`, `redundancy >= 1`.
-    init(capacity: Int, redundancy: Int) {
-        self.capacity = capacity
-        self.redundancy = redundancy
-        hashes = FixedArray(repeating: 0, count: capacity)
-        transactionIDs = FixedArray(repeating: 0, count: capacity)
-        keyInfo = FixedArray(repeating: 0, count: capacity)
-        addressSlots = FixedArray(repeating: Self.noAddress, count: capacity * redundancy)
+    /// Bytes the table allocates for `capacity` keys.
+    static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
+        8 * capacity + (narrowAddresses ? 2 : 4) * capacity * redundancy + 2 * indexSlots(capacity: capacity)
+            + capacity
+    }
+
+    /// Index slots for `capacity` keys: 0 up to ``linearSearchLimit``, else
+    /// a power of two at least twice the capacity.
+    private static func indexSlots(capacity: Int) -> Int {
+        guard capacity > linearSearchLimit else { return 0 }
         var slots = 4
         while slots < capacity * 2 { slots *= 2 }
-        index = FixedArray(repeating: 0, count: slots)
-        indexMask = slots - 1
+        return slots
     }
+
+    /// - Parameter narrowAddresses: whether every address the table will
+    ///   hold is a multiple of 16 below 1 MiB (stored in 2 bytes).
+    /// - Precondition: `1 <= capacity <= 32767`, `redundancy >= 1`.
+    init(capacity: Int, redundancy: Int, narrowAddresses: Bool) {
+        self.capacity = capacity
+        self.redundancy = redundancy
+        let slots = Self.indexSlots(capacity: capacity)
+        let byteCount = Self.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
+        let addressBytes = (narrowAddresses ? 2 : 4) * capacity * redundancy
+        // Layout: hashes, transaction ids, addresses, index, key info; all
+        // zero except the addresses, whose "none" value is all ones.
+        storage = .allocate(byteCount: byteCount, alignment: 4)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+        (storage + 8 * capacity).initializeMemory(as: UInt8.self, repeating: 0xFF, count: addressBytes)
+        hashes = storage.bindMemory(to: UInt32.self, capacity: capacity)
+        transactionIDs = (storage + 4 * capacity).bindMemory(to: UInt32.self, capacity: capacity)
+        let addresses = storage + 8 * capacity
+        self.narrowAddresses = narrowAddresses ? addresses.bindMemory(to: UInt16.self, capacity: capacity * redundancy) : nil
+        self.wideAddresses = narrowAddresses ? nil : addresses.bindMemory(to: UInt32.self, capacity: capacity * redundancy)
+        let indexStart = addresses + addressBytes
+        index = slots > 0 ? indexStart.bindMemory(to: UInt16.self, capacity: slots) : nil
+        indexMask = slots - 1
+        keyInfo = (indexStart + 2 * slots).bindMemory(to: UInt8.self, capacity: capacity)
+    }
+
+    deinit { storage.deallocate() }
 
     var isFull: Bool { count == capacity }
     var presentCount: Int { count - deletedCount }
 
-    func hash(_ key: Int) -> UInt32 { hashes[key] }
-    func transactionID(_ key: Int) -> UInt32 { transactionIDs[key] }
-    func keyLength(_ key: Int) -> Int { Int(keyInfo[key] & 0x3F) }
-    func isDeleted(_ key: Int) -> Bool { keyInfo[key] & Self.deletedFlag != 0 }
+    /// Traps unless `key` is a descriptor position within the capacity.
+    @inline(__always)
+    private func check(_ key: Int) {
+        precondition(UInt(bitPattern: key) < UInt(bitPattern: capacity))
+    }
+
+    func hash(_ key: Int) -> UInt32 {
+        check(key)
+        return hashes[key]
+    }
+    func transactionID(_ key: Int) -> UInt32 {
+        check(key)
+        return transactionIDs[key]
+    }
+    func keyLength(_ key: Int) -> Int {
+        check(key)
+        return Int(keyInfo[key] & 0x3F)
+    }
+    func isDeleted(_ key: Int) -> Bool {
+        check(key)
+        return keyInfo[key] & Self.deletedFlag != 0
+    }
+
+    // MARK: Addresses
+
+    /// The address in `slot` (descriptor x redundancy + copy), nil if empty.
+    private func address(inSlot slot: Int) -> Int? {
+        if let narrowAddresses {
+            let units = narrowAddresses[slot]
+            return units == Self.noNarrowAddress ? nil : Int(units) << 4
+        }
+        let address = wideAddresses.unsafelyUnwrapped[slot]
+        return address == Self.noWideAddress ? nil : Int(address)
+    }
+
+    /// Stores `address` (nil: none) in `slot`.
+    private func setAddress(_ address: Int?, inSlot slot: Int) {
+        if let narrowAddresses {
+            guard let address else { return narrowAddresses[slot] = Self.noNarrowAddress }
+            precondition(address & 15 == 0 && address >> 4 < Int(Self.noNarrowAddress))
+            narrowAddresses[slot] = UInt16(truncatingIfNeeded: address >> 4)
+        } else {
+            wideAddresses.unsafelyUnwrapped[slot] = address.map { UInt32(truncatingIfNeeded: $0) } ?? Self.noWideAddress
+        }
+    }
 
     /// Number of flash copies recorded for `key`.
     func addressCount(_ key: Int) -> Int {
+        check(key)
         let base = key * redundancy
         var count = 0
-        while count < redundancy, addressSlots[base + count] != Self.noAddress { count += 1 }
+        while count < redundancy, address(inSlot: base + count) != nil { count += 1 }
         return count
     }
 
-    func address(_ key: Int, copy: Int) -> Int { Int(addressSlots[key * redundancy + copy]) }
+    /// - Precondition: `copy < addressCount(key)`.
+    func address(_ key: Int, copy: Int) -> Int {
+        check(key)
+        precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
+        return address(inSlot: key * redundancy + copy).unsafelyUnwrapped
+    }
 
-    /// The descriptor with `hash`, if any. O(1) on average.
+    /// The first address slot at or after `slot` (slot = descriptor x
+    /// redundancy + copy) whose address lies in `range`, in descriptor
+    /// order: a tight scan of the address array.
+    func nextSlot(withAddressIn range: Range<Int>, from slot: Int) -> Int? {
+        let end = count * redundancy
+        guard slot >= 0 else { return nil }
+        if let narrowAddresses {
+            // Ranges are sectors, whose bounds are multiples of 16 here.
+            let low = UInt16(truncatingIfNeeded: range.lowerBound >> 4)
+            let width = UInt16(truncatingIfNeeded: min(range.count >> 4, 0xFFFF))
+            for index in slot..<max(slot, end) where narrowAddresses[index] &- low < width { return index }
+            return nil
+        }
+        let wide = wideAddresses.unsafelyUnwrapped
+        let low = UInt32(truncatingIfNeeded: range.lowerBound)
+        let width = UInt32(truncatingIfNeeded: range.count)
+        for index in slot..<max(slot, end) where wide[index] &- low < width { return index }
+        return nil
+    }
+
+    /// Records another copy of `key`'s current version.
+    /// - Precondition: fewer than `redundancy` copies recorded.
+    mutating func addAddress(_ key: Int, _ address: Int) {
+        let copy = addressCount(key)
+        precondition(copy < redundancy)
+        setAddress(address, inSlot: key * redundancy + copy)
+    }
+
+    /// Replaces copy `copy` of `key` with `address`.
+    mutating func replaceAddress(_ key: Int, copy: Int, with address: Int) {
+        check(key)
+        precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
+        setAddress(address, inSlot: key * redundancy + copy)
+    }
+
+    /// Forgets copy `copy` of `key`; the last copy takes its slot.
+    mutating func removeAddress(_ key: Int, copy: Int) {
+        let base = key * redundancy
+        let last = addressCount(key) - 1
+        precondition(copy >= 0 && copy <= last)
+        setAddress(address(inSlot: base + last), inSlot: base + copy)
+        setAddress(nil, inSlot: base + last)
+    }
+
+    // MARK: Descriptors
+
+    /// The descriptor with `hash`, if any. O(1) on average with an index,
+    /// else a scan of at most ``linearSearchLimit`` hashes.
     func find(hash: UInt32) -> Int? {
+        guard let index else {
+            for key in 0..<count where hashes[key] == hash { return key }
+            return nil
+        }
         var slot = Self.slot(for: hash, mask: indexMask)
         while true {
             let entry = Int(index[slot])
@@ -65,22 +201,6 @@ struct KeyTable: ~Copyable {
             if hashes[entry - 1] == hash { return entry - 1 }
             slot = (slot + 1) & indexMask
         }
-    }
-
-    /// The first address slot at or after `slot` (slot = descriptor x
-    /// redundancy + copy) whose address lies in `range`, in descriptor
-    /// order: a tight scan of the address array.
-    func nextSlot(withAddressIn range: Range<Int>, from slot: Int) -> Int? {
-        let slots = addressSlots.buffer
-        let low = UInt32(truncatingIfNeeded: range.lowerBound)
-        let width = UInt32(truncatingIfNeeded: range.count)
-        var index = slot
-        let end = count * redundancy
-        while index < end {
-            if slots[index] &- low < width { return index }
-            index += 1
-        }
-        return nil
     }
 
     /// Adds a descriptor with a single address; returns its position.
@@ -91,47 +211,21 @@ struct KeyTable: ~Copyable {
         let key = count
         count += 1
         hashes[key] = hash
+        keyInfo[key] = 0
         insertIntoIndex(key)
-        reset(key, transactionID: transactionID, keyLength: keyLength, deleted: deleted, address: address, wasDeleted: false)
+        reset(key, transactionID: transactionID, keyLength: keyLength, deleted: deleted, address: address)
         return key
     }
 
     /// Makes `address` the only copy of a new version of `key`.
     mutating func reset(_ key: Int, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) {
-        reset(key, transactionID: transactionID, keyLength: keyLength, deleted: deleted, address: address,
-              wasDeleted: isDeleted(key))
-    }
-
-    private mutating func reset(
-        _ key: Int, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int, wasDeleted: Bool
-    ) {
+        let wasDeleted = isDeleted(key)
         transactionIDs[key] = transactionID
         keyInfo[key] = UInt8(truncatingIfNeeded: keyLength & 0x3F) | (deleted ? Self.deletedFlag : 0)
         deletedCount += (deleted ? 1 : 0) - (wasDeleted ? 1 : 0)
         let base = key * redundancy
-        addressSlots[base] = UInt32(truncatingIfNeeded: address)
-        for copy in 1..<redundancy { addressSlots[base + copy] = Self.noAddress }
-    }
-
-    /// Records another copy of `key`'s current version.
-    /// - Precondition: fewer than `redundancy` copies recorded.
-    mutating func addAddress(_ key: Int, _ address: Int) {
-        let copy = addressCount(key)
-        precondition(copy < redundancy)
-        addressSlots[key * redundancy + copy] = UInt32(truncatingIfNeeded: address)
-    }
-
-    /// Replaces copy `copy` of `key` with `address`.
-    mutating func replaceAddress(_ key: Int, copy: Int, with address: Int) {
-        addressSlots[key * redundancy + copy] = UInt32(truncatingIfNeeded: address)
-    }
-
-    /// Forgets copy `copy` of `key`; the last copy takes its slot.
-    mutating func removeAddress(_ key: Int, copy: Int) {
-        let base = key * redundancy
-        let last = addressCount(key) - 1
-        addressSlots[base + copy] = addressSlots[base + last]
-        addressSlots[base + last] = Self.noAddress
+        setAddress(address, inSlot: base)
+        for copy in 1..<redundancy { setAddress(nil, inSlot: base + copy) }
     }
 
     /// Removes descriptor `key`; the last descriptor moves into its place
@@ -144,24 +238,30 @@ struct KeyTable: ~Copyable {
             transactionIDs[key] = transactionIDs[last]
             keyInfo[key] = keyInfo[last]
             for copy in 0..<redundancy {
-                addressSlots[key * redundancy + copy] = addressSlots[last * redundancy + copy]
+                setAddress(address(inSlot: last * redundancy + copy), inSlot: key * redundancy + copy)
             }
         }
-        for copy in 0..<redundancy { addressSlots[last * redundancy + copy] = Self.noAddress }
+        for copy in 0..<redundancy { setAddress(nil, inSlot: last * redundancy + copy) }
         count = last
-        index.fill(with: 0)
-        for entry in 0..<count { insertIntoIndex(entry) }
+        rebuildIndex()
     }
 
     /// Forgets every key.
     mutating func removeAll() {
+        for slot in 0..<count * redundancy { setAddress(nil, inSlot: slot) }
         count = 0
         deletedCount = 0
-        index.fill(with: 0)
-        addressSlots.fill(with: Self.noAddress)
+        rebuildIndex()
+    }
+
+    private func rebuildIndex() {
+        guard let index else { return }
+        index.update(repeating: 0, count: indexMask + 1)
+        for entry in 0..<count { insertIntoIndex(entry) }
     }
 
     private func insertIntoIndex(_ key: Int) {
+        guard let index else { return }
         var slot = Self.slot(for: hashes[key], mask: indexMask)
         while index[slot] != 0 { slot = (slot + 1) & indexMask }
         index[slot] = UInt16(truncatingIfNeeded: key + 1)

@@ -1,3 +1,9 @@
+/// The buffer that entries are written from and read into in chunks, on
+/// the stack of the operation (the store keeps no I/O buffer in its RAM;
+/// pw_kvs also borrows the stack). Its size is also the largest supported
+/// entry alignment.
+typealias ChunkBuffer = InlineArray<256, UInt8>
+
 /// An entry header and the partition address it was read from.
 struct LocatedEntry {
     var header: EntryHeader
@@ -8,16 +14,15 @@ struct LocatedEntry {
 /// `chunkSize` (256 rounded down to the alignment), as pw_kvs does; the last
 /// chunk is zero-padded to the alignment.
 struct AlignedWriter {
-    let buffer: UnsafeMutableBufferPointer<UInt8>
+    var buffer = ChunkBuffer(repeating: 0)
     let chunkSize: Int
     let alignment: Int
     var address: Int
     var filled = 0
 
-    init(buffer: UnsafeMutableBufferPointer<UInt8>, alignment: Int, address: Int) {
-        self.buffer = buffer
+    init(alignment: Int, address: Int) {
         self.alignment = alignment
-        self.chunkSize = alignDown(buffer.count, alignment)
+        self.chunkSize = alignDown(ChunkBuffer.count, alignment)
         self.address = address
     }
 }
@@ -43,7 +48,7 @@ extension KeyValueStore {
     ///   `.dataLoss` for an unknown magic, a key longer than 63 bytes or an
     ///   entry that runs past its sector; or the read error.
     func readHeader(at address: Int) throws(KVSError) -> EntryHeader {
-        let bytes = scratch.header.buffer
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
         var span = bytes.mutableSpan
         try readFlash(at: address, into: &span)
         let header = try EntryHeader.parse(span.span, formats: formats, erasedByte: partition.erasedByte)
@@ -52,69 +57,66 @@ extension KeyValueStore {
         return header
     }
 
-    /// Reads the key of the entry at `address` into `scratch.key`; returns
-    /// its length.
+    /// Reads the key of the entry at `address` into the start of `buffer`
+    /// (64 bytes); returns its length.
     /// - Throws: `.dataLoss` for a zero or oversized key length, or the read error.
-    func readKey(_ header: EntryHeader, at address: Int) throws(KVSError) -> Int {
+    func readKey(_ header: EntryHeader, at address: Int, into buffer: inout MutableSpan<UInt8>) throws(KVSError) -> Int {
         let length = Int(header.keyLength)
         guard length > 0, length <= EntryHeader.maxKeyLength else { throw .dataLoss }
-        var span = scratch.key.buffer.extracting(0..<length).mutableSpan
-        try readFlash(at: address + EntryHeader.size, into: &span)
+        var part = buffer._mutatingExtracting(first: length)
+        try readFlash(at: address + EntryHeader.size, into: &part)
         return length
     }
 
-    /// The key most recently read by ``readKey(_:at:)``.
-    func lastReadKey(count: Int) -> UnsafeBufferPointer<UInt8> {
-        UnsafeBufferPointer(scratch.key.buffer.extracting(0..<count))
-    }
-
     /// Verifies the checksum of the entry at `address` over the bytes on
-    /// flash, padding included, reading up to 256 bytes at a time.
+    /// flash, padding included, reading up to 256 bytes at a time into a
+    /// buffer on the stack.
     ///
     /// With `headerAlreadyRead`, `header` is the header just read from
-    /// `address`, and only the bytes after it are read; the key, which they
-    /// start with, is copied to `scratch.key` (see ``lastReadKey(count:)``).
+    /// `address`, and only the bytes after it are read.
+    /// - Returns: the hash of the key read from flash with
+    ///   `headerAlreadyRead` (the key starts the first read), 0 otherwise.
     /// - Throws: `.dataLoss` if the stored checksum field differs from
     ///   `header`'s or the checksum does not match; or the read error.
-    func verifyInFlash(_ header: EntryHeader, at address: Int, headerAlreadyRead: Bool = false) throws(KVSError) {
+    @discardableResult
+    func verifyInFlash(_ header: EntryHeader, at address: Int, headerAlreadyRead: Bool = false) throws(KVSError) -> UInt32 {
         guard let format = format(magic: header.magic) else { throw .dataLoss }
         let checksum = format.checksum
-        let buffer = scratch.write.buffer
-        let size = header.entrySize
-        var offset = headerAlreadyRead ? EntryHeader.size : 0
         var state = checksum.initialState
         if headerAlreadyRead {
             guard checksum.byteCount > 0 || header.checksumField == 0 else { throw .dataLoss }
-            var bytes = InlineArray<16, UInt8>(repeating: 0)
-            var span = bytes.mutableSpan
-            header.encode(into: &span, zeroChecksum: true)
-            state = checksum.update(state, span.span)
+            state = checksum.update(state, header.zeroChecksumBytes.span)
         }
+        let size = header.entrySize
+        var offset = headerAlreadyRead ? EntryHeader.size : 0
+        var keyHash: UInt32 = 0
+        var buffer = ChunkBuffer(repeating: 0)
+        var whole = buffer.mutableSpan
         var first = true
         while offset < size {
-            let length = min(buffer.count, size - offset)
-            var span = buffer.extracting(0..<length).mutableSpan
+            let length = min(ChunkBuffer.count, size - offset)
+            var span = whole._mutatingExtracting(first: length)
             try readFlash(at: address + offset, into: &span)
             if first && headerAlreadyRead {
-                let keyCopy = scratch.key.buffer
-                for index in 0..<min(Int(header.keyLength), length) { keyCopy[index] = buffer[index] }
+                keyHash = KeyHash.of(span.span.extracting(0..<min(Int(header.keyLength), length)))
             }
             if first && !headerAlreadyRead {
                 guard EntryHeader.loadUInt32(span.span, 4) == header.checksumField else { throw .dataLoss }
                 if checksum.byteCount == 0 {
                     guard header.checksumField == 0 else { throw .dataLoss }
-                    return
+                    return 0
                 }
-                for index in 4..<8 { buffer[index] = 0 }
+                for index in 4..<8 { span[index] = 0 }
             }
-            if checksum.byteCount > 0 { state = checksum.update(state, UnsafeBufferPointer(buffer.extracting(0..<length)).span) }
+            if checksum.byteCount > 0 { state = checksum.update(state, span.span) }
             // With a header already read and no checksum, the content still
             // has to be read once (the caller uses the key from it).
-            if checksum.byteCount == 0 && headerAlreadyRead { return }
+            if checksum.byteCount == 0 && headerAlreadyRead { return keyHash }
             first = false
             offset += length
         }
         guard checksum.matches(field: header.checksumField, state: state) else { throw .dataLoss }
+        return keyHash
     }
 
     /// Whether `header`'s checksum matches `key` and `value` held in RAM
@@ -149,14 +151,15 @@ extension KeyValueStore {
     /// 256 bytes). A read error counts as a difference.
     func valueMatches(_ entry: LocatedEntry, _ value: Span<UInt8>) -> Bool {
         guard entry.header.valueSize == value.count else { return false }
-        let chunk = scratch.write.buffer
         let start = entry.address + EntryHeader.size + Int(entry.header.keyLength)
+        var chunk = ChunkBuffer(repeating: 0)
+        var whole = chunk.mutableSpan
         var offset = 0
         while offset < value.count {
-            let length = min(chunk.count, value.count - offset)
-            var span = chunk.extracting(0..<length).mutableSpan
-            do { try readFlash(at: start + offset, into: &span) } catch { return false }
-            for index in 0..<length where chunk[index] != value[offset + index] { return false }
+            let length = min(ChunkBuffer.count, value.count - offset)
+            var span = whole._mutatingExtracting(first: length)
+            guard (try? readFlash(at: start + offset, into: &span)) != nil else { return false }
+            for index in 0..<length where span[index] != value[offset + index] { return false }
             offset += length
         }
         return true
@@ -175,12 +178,9 @@ extension KeyValueStore {
     /// Programs a whole entry at `address`.
     /// - Throws: `.internal` for an alignment above 256; the write error.
     func writeEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
-        guard header.alignmentBytes <= Scratch.writeBufferSize else { throw .internal }
-        var writer = AlignedWriter(buffer: scratch.write.buffer, alignment: header.alignmentBytes, address: address)
-        var headerBytes = InlineArray<16, UInt8>(repeating: 0)
-        var headerSpan = headerBytes.mutableSpan
-        header.encode(into: &headerSpan)
-        try append(headerSpan.span, to: &writer)
+        guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
+        var writer = AlignedWriter(alignment: header.alignmentBytes, address: address)
+        try append(header.bytes.span, to: &writer)
         try append(key, to: &writer)
         if !header.isTombstone { try append(value, to: &writer) }
         try flush(&writer)
@@ -191,17 +191,15 @@ extension KeyValueStore {
     /// 256), padded to `header`'s alignment.
     /// - Throws: `.internal` for an alignment above 256; read or write errors.
     func copyEntry(_ header: EntryHeader, from source: Int, to destination: Int) throws(KVSError) {
-        guard header.alignmentBytes <= Scratch.writeBufferSize else { throw .internal }
-        var writer = AlignedWriter(buffer: scratch.write.buffer, alignment: header.alignmentBytes, address: destination)
-        var headerBytes = InlineArray<16, UInt8>(repeating: 0)
-        var headerSpan = headerBytes.mutableSpan
-        header.encode(into: &headerSpan)
-        try append(headerSpan.span, to: &writer)
+        guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
+        var writer = AlignedWriter(alignment: header.alignmentBytes, address: destination)
+        try append(header.bytes.span, to: &writer)
         var remaining = header.contentSize
         var from = source + EntryHeader.size
         while remaining > 0 {
             let length = min(writer.chunkSize - writer.filled, remaining)
-            var span = writer.buffer.extracting(writer.filled..<(writer.filled + length)).mutableSpan
+            var whole = writer.buffer.mutableSpan
+            var span = whole._mutatingExtracting(writer.filled..<(writer.filled + length))
             try readFlash(at: from, into: &span)
             writer.filled += length
             from += length
@@ -222,15 +220,13 @@ extension KeyValueStore {
         header.checksumField = 0
         let checksum = format.checksum
         guard checksum.byteCount > 0 else { return header }
-        var bytes = InlineArray<16, UInt8>(repeating: 0)
-        var span = bytes.mutableSpan
-        header.encode(into: &span, zeroChecksum: true)
-        var state = checksum.update(checksum.initialState, span.span)
-        let chunk = scratch.chunk.buffer
+        var state = checksum.update(checksum.initialState, header.zeroChecksumBytes.span)
+        var chunk = InlineArray<32, UInt8>(repeating: 0)
+        var whole = chunk.mutableSpan
         var offset = 0
         while offset < header.contentSize {
-            let length = min(chunk.count, header.contentSize - offset)
-            var part = chunk.extracting(0..<length).mutableSpan
+            let length = min(32, header.contentSize - offset)
+            var part = whole._mutatingExtracting(first: length)
             try readFlash(at: entry.address + EntryHeader.size + offset, into: &part)
             state = checksum.update(state, part.span)
             offset += length
@@ -261,8 +257,7 @@ extension KeyValueStore {
     }
 
     private func writeChunk(_ writer: inout AlignedWriter, length: Int) throws(KVSError) {
-        let span = UnsafeBufferPointer(writer.buffer.extracting(0..<length)).span
-        try partition.write(at: writer.address, span)
+        try partition.write(at: writer.address, writer.buffer.span.extracting(0..<length))
         writer.address += length
         writer.filled = 0
     }

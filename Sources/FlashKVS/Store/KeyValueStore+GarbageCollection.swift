@@ -2,7 +2,7 @@
 /// of the addresses already reserved for the write in progress, and those
 /// holding copies of up to two keys.
 struct AvoidList {
-    /// The first `reservedCount` addresses of `scratch.reserved`.
+    /// The first `reservedCount` addresses of `reserved`.
     var reservedCount = 0
     /// A key whose copies' sectors are avoided (one being completed).
     var descriptor: Int? = nil
@@ -12,7 +12,7 @@ struct AvoidList {
 
 extension KeyValueStore {
     func isAvoided(_ sector: Int, _ avoid: AvoidList) -> Bool {
-        for copy in 0..<avoid.reservedCount where sectors.sector(of: scratch.reserved[copy]) == sector { return true }
+        for copy in 0..<avoid.reservedCount where sectors.sector(of: reserved[copy]) == sector { return true }
         return hasCopy(avoid.descriptor, in: sector) || hasCopy(avoid.relocating, in: sector)
     }
 

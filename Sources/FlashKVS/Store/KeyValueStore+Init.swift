@@ -241,16 +241,18 @@ extension KeyValueStore {
         return first == second
     }
 
-    /// FNV-1a of `count` flash bytes at `address` (reads of up to 256 bytes).
-    private func fingerprint(at address: Int, count: Int) throws(KVSError) -> UInt64 {
-        let buffer = scratch.write.buffer
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// FNV-1a (32-bit) of `count` flash bytes at `address` (reads of up to
+    /// 256 bytes).
+    private func fingerprint(at address: Int, count: Int) throws(KVSError) -> UInt32 {
+        var buffer = ChunkBuffer(repeating: 0)
+        var whole = buffer.mutableSpan
+        var hash: UInt32 = 0x811C_9DC5
         var offset = 0
         while offset < count {
-            let length = min(buffer.count, count - offset)
-            var span = buffer.extracting(0..<length).mutableSpan
+            let length = min(ChunkBuffer.count, count - offset)
+            var span = whole._mutatingExtracting(first: length)
             try readFlash(at: address + offset, into: &span)
-            for index in 0..<length { hash = (hash ^ UInt64(buffer[index])) &* 0x100_0000_01b3 }
+            for index in 0..<length { hash = (hash ^ UInt32(span[index])) &* 0x0100_0193 }
             offset += length
         }
         return hash
@@ -265,8 +267,8 @@ extension KeyValueStore {
         guard address % sectorSize + EntryHeader.size <= sectorSize else { throw .notFound }
         let header = try readHeader(at: address)
         guard header.keyLength > 0 else { throw .dataLoss }
-        try verifyInFlash(header, at: address, headerAlreadyRead: true)
-        return LoadedEntry(hash: KeyHash.of(lastReadKey(count: Int(header.keyLength)).span), header: header, address: address)
+        let hash = try verifyInFlash(header, at: address, headerAlreadyRead: true)
+        return LoadedEntry(hash: hash, header: header, address: address)
     }
 
     /// Records an entry found on flash in the key table (pw_kvs
@@ -300,8 +302,8 @@ extension KeyValueStore {
     private func looksLikeOneTornWrite() -> Bool {
         guard lastScan.corruptEntries + lastScan.gapsFound == 1, lastScan.corruptSectors == 1 else { return false }
         for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) {
-            let bytes = scratch.header.buffer
-            var span = bytes.extracting(0..<4).mutableSpan
+            var bytes = InlineArray<4, UInt8>(repeating: 0)
+            var span = bytes.mutableSpan
             guard (try? readFlash(at: sectors.base(of: sector), into: &span)) != nil else { return false }
             let magic = EntryHeader.loadUInt32(span.span, 0)
             for format in formats where magic | format.magic == magic { return true }
@@ -314,9 +316,9 @@ extension KeyValueStore {
     /// skip the position).
     private func findNextEntry(after address: Int, sectorEnd: Int) -> Int? {
         var candidate = alignUp(address + EntryHeader.size, EntryHeader.size)
-        let bytes = scratch.header.buffer
+        var bytes = InlineArray<4, UInt8>(repeating: 0)
         while candidate < sectorEnd {
-            var span = bytes.extracting(0..<4).mutableSpan
+            var span = bytes.mutableSpan
             if (try? readFlash(at: candidate, into: &span)) != nil,
                format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil {
                 return candidate
@@ -328,14 +330,15 @@ extension KeyValueStore {
 
     /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).
     func isErased(from start: Int, to end: Int) throws(KVSError) -> Bool {
-        let buffer = scratch.write.buffer
         let erased = partition.erasedByte
+        var buffer = ChunkBuffer(repeating: 0)
+        var whole = buffer.mutableSpan
         var address = start
         while address < end {
-            let length = min(buffer.count, end - address)
-            var span = buffer.extracting(0..<length).mutableSpan
+            let length = min(ChunkBuffer.count, end - address)
+            var span = whole._mutatingExtracting(first: length)
             try readFlash(at: address, into: &span)
-            for index in 0..<length where buffer[index] != erased { return false }
+            for index in 0..<length where span[index] != erased { return false }
             address += length
         }
         return true

@@ -7,11 +7,20 @@ extension KeyValueStore {
         /// Length of ``key`` (0 if no copy of the entry could be read).
         public private(set) var keyCount = 0
 
-        init(descriptor: Int, key: UnsafeBufferPointer<UInt8>?) {
+        init(descriptor: Int) {
             self.descriptor = descriptor
-            guard let key else { return }
-            for index in 0..<key.count { storage[index] = key[index] }
-            keyCount = key.count
+        }
+
+        /// Reads the key of the entry at `address` and keeps it if it
+        /// matches the hash in the key table.
+        mutating func readKey(from store: KeyValueStore, at address: Int) -> Bool {
+            var span = storage.mutableSpan
+            guard let header = try? store.readHeader(at: address),
+                  let length = try? store.readKey(header, at: address, into: &span),
+                  KeyHash.of(storage.span.extracting(0..<length)) == store.keys.hash(descriptor)
+            else { return false }
+            keyCount = length
+            return true
         }
 
         /// The key bytes (allocates).
@@ -58,16 +67,14 @@ extension KeyValueStore {
     /// copy with a corrupted key is marked for repair and skipped; pw_kvs
     /// returns the corrupted key, spec 7.2 B2).
     private func item(_ descriptor: Int) -> Item {
+        var item = Item(descriptor: descriptor)
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
-            if let header = try? readHeader(at: address), let length = try? readKey(header, at: address) {
-                let key = lastReadKey(count: length)
-                if KeyHash.of(key.span) == keys.hash(descriptor) { return Item(descriptor: descriptor, key: key) }
-            }
+            if item.readKey(from: self, at: address) { return item }
             sectors.markCorrupt(sectors.sector(of: address))
             errorDetected = true
         }
-        return Item(descriptor: descriptor, key: nil)
+        return item
     }
 
     /// `item`'s key as a new array (allocates); no flash access.

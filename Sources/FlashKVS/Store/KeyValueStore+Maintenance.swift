@@ -139,16 +139,16 @@ extension KeyValueStore {
             // Reserving may have garbage-collected the old copy elsewhere
             // (spec 7.2 B12): read its current location again.
             let source = try readEntry(descriptor)
-            try copyEntry(header, from: source.address, toSectorAt: scratch.reserved[0])
+            try copyEntry(header, from: source.address, toSectorAt: reserved[0])
             for copy in 0..<keys.addressCount(descriptor) {
                 // The old copies' own size (pw_kvs subtracts the new size, spec 7.2 B11).
                 sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), source.header.entrySize)
             }
             keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
-                       deleted: keys.isDeleted(descriptor), address: scratch.reserved[0])
+                       deleted: keys.isDeleted(descriptor), address: reserved[0])
             for copy in 1..<redundancy {
-                try copyEntry(header, from: source.address, toSectorAt: scratch.reserved[copy])
-                keys.addAddress(descriptor, scratch.reserved[copy])
+                try copyEntry(header, from: source.address, toSectorAt: reserved[copy])
+                keys.addAddress(descriptor, reserved[copy])
             }
         }
         return migrated

@@ -76,10 +76,11 @@ extension KeyValueStore {
         guard keys.keyLength(descriptor) == key.count else { throw .alreadyExists }
         var identified = false
         var sawBadCopy = false
-        let stored = scratch.key.buffer.extracting(0..<key.count)
+        var bytes = InlineArray<64, UInt8>(repeating: 0)
+        var stored = bytes.mutableSpan
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
-            var span = stored.mutableSpan
+            var span = stored._mutatingExtracting(first: key.count)
             if (try? readFlash(at: address + EntryHeader.size, into: &span)) != nil,
                KeyHash.of(span.span) == hash {
                 identified = true

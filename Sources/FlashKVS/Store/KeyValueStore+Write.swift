@@ -87,7 +87,7 @@ extension KeyValueStore {
             header = makeHeader(key: key, value: value, deleted: deleted, transactionID: lastTransactionID)
             lastWriteState = .uncertain
             do {
-                try appendEntry(header, key: key, value: value, at: scratch.reserved[0])
+                try appendEntry(header, key: key, value: value, at: reserved[0])
                 break
             } catch where !retried && Self.targetWasNotErased(error) {
                 // The target bytes were not erased (debris of an interrupted
@@ -105,14 +105,14 @@ extension KeyValueStore {
                 sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), prior.entry.header.entrySize)
             }
             keys.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
-                       address: scratch.reserved[0])
+                       address: reserved[0])
         } else {
             descriptor = keys.append(hash: KeyHash.of(key), transactionID: header.transactionID, keyLength: key.count,
-                                     deleted: deleted, address: scratch.reserved[0])
+                                     deleted: deleted, address: reserved[0])
         }
         lastWriteState = .committed
         for copy in 1..<redundancy {
-            var address = scratch.reserved[copy]
+            var address = reserved[copy]
             do {
                 try appendEntry(header, key: key, value: value, at: address)
             } catch where Self.targetWasNotErased(error) {
@@ -133,12 +133,12 @@ extension KeyValueStore {
         error == .unknown || error == .dataLoss
     }
 
-    /// Reserves in `scratch.reserved` one address per copy for an entry of
+    /// Reserves in `reserved` one address per copy for an entry of
     /// `size` bytes, each in a different sector, garbage-collecting as allowed.
     func reserveAddresses(size: Int) throws(KVSError) {
         for copy in 0..<redundancy {
             let sector = try sectorForWrite(size: size, reservedCount: copy)
-            scratch.reserved[copy] = sectors.nextWritableAddress(sector)
+            reserved[copy] = sectors.nextWritableAddress(sector)
         }
     }
 

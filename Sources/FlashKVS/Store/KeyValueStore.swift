@@ -64,7 +64,8 @@ public final class KeyValueStore<Flash: FlashMemory> {
     let formats: [EntryFormat]
     var keys: KeyTable
     var sectors: SectorTable
-    let scratch: Scratch
+    /// Addresses reserved for the copies of the entry being written.
+    let reserved: FixedArray<Int>
     var lastTransactionID: UInt32 {
         get { mutable.pointee.lastTransactionID }
         _modify { yield &mutable.pointee.lastTransactionID }
@@ -144,9 +145,13 @@ public final class KeyValueStore<Flash: FlashMemory> {
         self.options = options
         self.alignmentUnits = EntryHeader.alignmentUnits(forPartitionAlignment: alignment)
         self.entryAlignment = alignUp(alignment, 16)
-        keys = KeyTable(capacity: capacity, redundancy: redundancy)
+        // Entries start at multiples of 16 within sectors: with sectors that
+        // are multiples of 16 in a partition of at most 1 MiB, an address
+        // fits 16 bits as a count of 16-byte units.
+        let narrowAddresses = partition.sectorSize % 16 == 0 && partition.size <= 0x10000 * 16
+        keys = KeyTable(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
         sectors = SectorTable(sectorSize: partition.sectorSize, capacity: maxSectors)
-        scratch = Scratch(redundancy: redundancy)
+        reserved = FixedArray(repeating: 0, count: redundancy)
     }
 
     deinit {
@@ -200,24 +205,4 @@ public enum WriteState: Sendable {
     /// stays current now, but the new one may have reached flash intact and
     /// be found after a restart.
     case uncertain
-}
-
-/// Working buffers, allocated with the store.
-struct Scratch: ~Copyable {
-    /// Largest chunk written to flash at once; also the largest supported
-    /// entry alignment.
-    static let writeBufferSize = 256
-    /// Chunk size of checksum verification and value comparison reads.
-    static let verifyChunkSize = 32
-
-    let header = FixedArray<UInt8>(repeating: 0, count: EntryHeader.size)
-    let key = FixedArray<UInt8>(repeating: 0, count: 64)
-    let chunk = FixedArray<UInt8>(repeating: 0, count: verifyChunkSize)
-    let write = FixedArray<UInt8>(repeating: 0, count: writeBufferSize)
-    /// Addresses reserved for the copies of the entry being written.
-    let reserved: FixedArray<Int>
-
-    init(redundancy: Int) {
-        reserved = FixedArray(repeating: 0, count: redundancy)
-    }
 }

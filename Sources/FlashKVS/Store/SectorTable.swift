@@ -1,6 +1,6 @@
 /// Per-sector accounting in RAM: the erased tail (`writable`) and the bytes
-/// of copies the key table points to (`valid`), 4 bytes per sector, plus the
-/// wear-leveling origin `lastNewSector`.
+/// of copies the key table points to (`valid`), 4 bytes per sector in one
+/// allocation, plus the wear-leveling origin `lastNewSector`.
 ///
 /// A corrupt sector stores the sentinel 0xFFFF as its writable count and
 /// reports 0 writable bytes, so nothing is appended to it until it is
@@ -13,22 +13,26 @@ struct SectorTable: ~Copyable {
     /// The sector most recently opened for new data; placement and garbage
     /// collection search in rotation order starting after it.
     var lastNewSector = 0
-    private let writable: FixedArray<UInt16>
-    private let valid: FixedArray<UInt16>
+    /// Per sector, its writable count then its valid count.
+    private let counts: FixedArray<UInt16>
 
     init(sectorSize: Int, capacity: Int) {
         self.sectorSize = sectorSize
-        writable = FixedArray(repeating: 0, count: capacity)
-        valid = FixedArray(repeating: 0, count: capacity)
+        counts = FixedArray(repeating: 0, count: 2 * capacity)
     }
+
+    private func writable(_ sector: Int) -> UInt16 { counts[2 * sector] }
+    private func valid(_ sector: Int) -> UInt16 { counts[2 * sector + 1] }
+    private func setWritable(_ sector: Int, _ value: UInt16) { counts[2 * sector] = value }
+    private func setValid(_ sector: Int, _ value: UInt16) { counts[2 * sector + 1] = value }
 
     /// Marks `count` sectors erased and empty.
     mutating func reset(count: Int) {
         self.count = count
         lastNewSector = 0
         for sector in 0..<count {
-            writable[sector] = UInt16(truncatingIfNeeded: sectorSize)
-            valid[sector] = 0
+            setWritable(sector, UInt16(truncatingIfNeeded: sectorSize))
+            setValid(sector, 0)
         }
     }
 
@@ -36,38 +40,38 @@ struct SectorTable: ~Copyable {
     func base(of sector: Int) -> Int { sector * sectorSize }
 
     func writableBytes(_ sector: Int) -> Int {
-        let bytes = writable[sector]
+        let bytes = writable(sector)
         return bytes == Self.corruptMarker ? 0 : Int(bytes)
     }
-    func validBytes(_ sector: Int) -> Int { Int(valid[sector]) }
-    func isCorrupt(_ sector: Int) -> Bool { writable[sector] == Self.corruptMarker }
-    func isEmpty(_ sector: Int) -> Bool { writable[sector] == UInt16(truncatingIfNeeded: sectorSize) }
+    func validBytes(_ sector: Int) -> Int { Int(valid(sector)) }
+    func isCorrupt(_ sector: Int) -> Bool { writable(sector) == Self.corruptMarker }
+    func isEmpty(_ sector: Int) -> Bool { writable(sector) == UInt16(truncatingIfNeeded: sectorSize) }
     /// Stale, deleted-but-unneeded and corrupt bytes: what an erase frees.
     func recoverableBytes(_ sector: Int) -> Int { sectorSize - validBytes(sector) - writableBytes(sector) }
     /// Where the next entry appended to `sector` goes.
     func nextWritableAddress(_ sector: Int) -> Int { base(of: sector) + sectorSize - writableBytes(sector) }
 
-    func setWritable(_ sector: Int, _ bytes: Int) { writable[sector] = UInt16(truncatingIfNeeded: bytes) }
-    func markCorrupt(_ sector: Int) { writable[sector] = Self.corruptMarker }
+    func setWritable(_ sector: Int, _ bytes: Int) { setWritable(sector, UInt16(truncatingIfNeeded: bytes)) }
+    func markCorrupt(_ sector: Int) { setWritable(sector, Self.corruptMarker) }
     func removeWritable(_ sector: Int, _ bytes: Int) {
         guard !isCorrupt(sector) else { return }
-        writable[sector] = UInt16(truncatingIfNeeded: max(writableBytes(sector) - bytes, 0))
+        setWritable(sector, max(writableBytes(sector) - bytes, 0))
     }
     func addValid(_ sector: Int, _ bytes: Int) {
-        valid[sector] = UInt16(truncatingIfNeeded: min(validBytes(sector) + bytes, 0xFFFF))
+        setValid(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) + bytes, 0xFFFF)))
     }
     func removeValid(_ sector: Int, _ bytes: Int) {
-        valid[sector] = UInt16(truncatingIfNeeded: max(validBytes(sector) - bytes, 0))
+        setValid(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) - bytes, 0)))
     }
 
     /// The first sector in `range` that is empty or has `size` writable
     /// bytes (never a corrupt one): the only sectors ``KeyValueStore``'s
     /// placement can choose. A tight scan of the writable counts.
     func firstEmptyOrWithRoom(for size: Int, in range: Range<Int>) -> Int? {
-        let counts = writable.buffer
+        let counts = counts.buffer
         let full = UInt16(truncatingIfNeeded: sectorSize)
         for sector in range {
-            let bytes = counts[sector]
+            let bytes = counts[2 * sector]
             if bytes != Self.corruptMarker && (bytes == full || Int(bytes) >= size) { return sector }
         }
         return nil
