@@ -403,8 +403,8 @@ def main():
     out += ["## Scaling: key count and partition size", "",
             "Get = `read`, put = `update`, init = `init` (construction + `initialize()` of a store over the "
             "filled flash). Store RAM is measured: the bytes requested from malloc while the `KeyValueStore` "
-            "object is constructed (class instance, key table, sector table, working buffers; no other "
-            "allocation happens later). The reference's RAM is computed from its buffer layout "
+            "object is constructed (class instance, key table with its hash index above 64 keys, sector "
+            "table; I/O buffers live on the stack; no other allocation happens later). The reference's RAM is computed from its buffer layout "
             "(PW_KVS_SPEC.md: 12 + 4 x redundancy bytes per key slot, 4 per sector, plus scratch).", "",
             "| keys | sectors (flash KiB) | max-entries | get us/op | get vs K=100 | put us/op | put vs K=100 "
             "| init us/op | init ns per key | store RAM bytes (measured) | pw_kvs layout bytes |",

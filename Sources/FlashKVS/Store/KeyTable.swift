@@ -138,7 +138,8 @@ struct KeyTable: ~Copyable {
     func address(_ key: Int, copy: Int) -> Int {
         check(key)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
-        return address(inSlot: key * redundancy + copy).unsafelyUnwrapped
+        guard let address = address(inSlot: key * redundancy + copy) else { preconditionFailure("no such copy") }
+        return address
     }
 
     /// The first address slot at or after `slot` (slot = descriptor x

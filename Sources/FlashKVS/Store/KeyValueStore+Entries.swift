@@ -1,7 +1,9 @@
 /// The buffer that entries are written from and read into in chunks, on
 /// the stack of the operation (the store keeps no I/O buffer in its RAM;
 /// pw_kvs also borrows the stack). Its size is also the largest supported
-/// entry alignment.
+/// entry alignment. Parts of it are reached with `_mutatingExtracting`,
+/// the name this toolchain gives `MutableSpan.extracting` (deprecated),
+/// which avoids a closure per use (closures cost code size in Embedded).
 typealias ChunkBuffer = InlineArray<256, UInt8>
 
 /// An entry header and the partition address it was read from.
