@@ -192,6 +192,7 @@ extension KeyValueStore {
     /// the entry at `source`, streamed from flash (reads of 240 bytes, then
     /// 256), padded to `header`'s alignment.
     /// - Throws: `.internal` for an alignment above 256; read or write errors.
+    @inline(never)  // inlined into its several callers it cost about 0.6 kB of device code
     func copyEntry(_ header: EntryHeader, from source: Int, to destination: Int) throws(KVSError) {
         guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
         var writer = AlignedWriter(alignment: header.alignmentBytes, address: destination)

@@ -176,6 +176,7 @@ extension KeyValueStore {
     /// Writes a new entry at `address` and, with `verifyOnWrite`, checks it
     /// on flash; then accounts its bytes to the sector. A failure marks the
     /// sector corrupt and sets `errorDetected`.
+    @inline(never)  // inlined into its several callers it cost about 0.6 kB of device code
     func appendEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
         try placeEntry(header, at: address) { () throws(KVSError) in
             try writeEntry(header, key: key, value: value, at: address)
@@ -187,6 +188,7 @@ extension KeyValueStore {
     /// with `verifyOnWrite`, re-reads and verifies the copy; then accounts
     /// its bytes to the destination sector. A failure marks the destination
     /// corrupt and sets `errorDetected`.
+    @inline(never)  // inlined into its several callers it cost about 0.6 kB of device code
     func copyEntry(_ header: EntryHeader, from source: Int, toSectorAt destination: Int) throws(KVSError) {
         try placeEntry(header, at: destination) { () throws(KVSError) in
             try copyEntry(header, from: source, to: destination)
