@@ -493,6 +493,9 @@ struct FlashPartitionTests {
         #expect(try partition.isRegionErased(at: 0, count: 200), "region ends right before it")
         #expect(try partition.isRegionErased(at: 201, count: 823), "region starts right after it")
         #expect(try partition.isRegionErased(at: 190, count: 5), "region shorter than a chunk")
+        #expect(throws: KVSError.outOfRange) { _ = try partition.isRegionErased(at: 0, count: -1) }
+        #expect(throws: KVSError.outOfRange) { _ = try partition.isRegionErased(at: 1024, count: 1) }
+        #expect(throws: KVSError.outOfRange) { _ = try partition.isRegionErased(at: -16, count: 32) }
     }
 
     @Test func isRegionErasedTreatsAnyNonErasedValueAsWritten() throws {

@@ -88,19 +88,19 @@ public struct FlashPartition<Flash: FlashMemory> {
 
     /// Whether `count` bytes at `address` all hold the erased value.
     /// Reads in chunks of 64 bytes and stops at the first written byte.
-    /// - Throws: `.outOfRange`, or the flash's read error.
+    /// - Throws: `.outOfRange` for a negative count or a region not inside
+    ///   the partition, or the flash's read error.
     public mutating func isRegionErased(at address: Int, count: Int) throws(KVSError) -> Bool {
+        guard count >= 0, address >= 0, address <= size - count else { throw .outOfRange }
         var chunk = InlineArray<64, UInt8>(repeating: 0)
+        var whole = chunk.mutableSpan
         var offset = 0
         let erased = erasedByte
         while offset < count {
             let length = min(64, count - offset)
-            var span = chunk.mutableSpan
-            try span.withUnsafeMutableBufferPointer { bytes throws(KVSError) in
-                var part = bytes.extracting(0..<length).mutableSpan
-                try read(at: address + offset, into: &part)
-            }
-            for index in 0..<length where chunk[index] != erased { return false }
+            var part = whole._mutatingExtracting(first: length)
+            try read(at: address + offset, into: &part)
+            for index in 0..<length where part[index] != erased { return false }
             offset += length
         }
         return true
