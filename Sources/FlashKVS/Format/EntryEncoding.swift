@@ -11,7 +11,7 @@ extension EntryFormat {
     /// The final checksum state over an entry held in RAM.
     func checksumState(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> UInt32 {
         if checksum.byteCount == 0 { return 0 }
-        var state = checksum.update(checksum.initialState, header.zeroChecksumBytes.span)
+        var state = checksum.update(checksum.initialState, header.encoded(zeroChecksum: true).span)
         state = checksum.update(state, key)
         state = checksum.update(state, value)
         return checksum.updateWithZeros(state, count: header.entrySize - EntryHeader.size - key.count - value.count)
@@ -52,7 +52,7 @@ extension EntryFormat {
         let header = EntryHeader(decoding: bytes)
         guard bytes.count >= header.entrySize else { return false }
         if checksum.byteCount == 0 { return header.checksumField == 0 }
-        var state = checksum.update(checksum.initialState, header.zeroChecksumBytes.span)
+        var state = checksum.update(checksum.initialState, header.encoded(zeroChecksum: true).span)
         state = checksum.update(state, bytes.extracting(EntryHeader.size..<header.entrySize))
         return checksum.matches(field: header.checksumField, state: state)
     }

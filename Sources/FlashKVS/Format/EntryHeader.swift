@@ -92,20 +92,12 @@ public struct EntryHeader: Equatable, Sendable {
         Self.storeUInt32(transactionID, &bytes, 12)
     }
 
-    /// The 16 encoded header bytes.
-    var bytes: InlineArray<16, UInt8> {
+    /// The 16 encoded header bytes; with `zeroChecksum`, the checksum field
+    /// zeroed (the form the checksum covers).
+    func encoded(zeroChecksum: Bool = false) -> InlineArray<16, UInt8> {
         var bytes = InlineArray<16, UInt8>(repeating: 0)
         var span = bytes.mutableSpan
-        encode(into: &span)
-        return bytes
-    }
-
-    /// The 16 encoded header bytes with the checksum field zeroed: the
-    /// form the checksum covers.
-    var zeroChecksumBytes: InlineArray<16, UInt8> {
-        var bytes = InlineArray<16, UInt8>(repeating: 0)
-        var span = bytes.mutableSpan
-        encode(into: &span, zeroChecksum: true)
+        encode(into: &span, zeroChecksum: zeroChecksum)
         return bytes
     }
 

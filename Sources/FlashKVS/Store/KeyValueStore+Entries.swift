@@ -87,7 +87,7 @@ extension KeyValueStore {
         var state = checksum.initialState
         if headerAlreadyRead {
             guard checksum.byteCount > 0 || header.checksumField == 0 else { throw .dataLoss }
-            state = checksum.update(state, header.zeroChecksumBytes.span)
+            state = checksum.update(state, header.encoded(zeroChecksum: true).span)
         }
         let size = header.entrySize
         var offset = headerAlreadyRead ? EntryHeader.size : 0
@@ -182,7 +182,7 @@ extension KeyValueStore {
     func writeEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
         guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
         var writer = AlignedWriter(alignment: header.alignmentBytes, address: address)
-        try append(header.bytes.span, to: &writer)
+        try append(header.encoded().span, to: &writer)
         try append(key, to: &writer)
         if !header.isTombstone { try append(value, to: &writer) }
         try flush(&writer)
@@ -196,7 +196,7 @@ extension KeyValueStore {
     func copyEntry(_ header: EntryHeader, from source: Int, to destination: Int) throws(KVSError) {
         guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
         var writer = AlignedWriter(alignment: header.alignmentBytes, address: destination)
-        try append(header.bytes.span, to: &writer)
+        try append(header.encoded().span, to: &writer)
         var remaining = header.contentSize
         var from = source + EntryHeader.size
         while remaining > 0 {
@@ -223,7 +223,7 @@ extension KeyValueStore {
         header.checksumField = 0
         let checksum = format.checksum
         guard checksum.byteCount > 0 else { return header }
-        var state = checksum.update(checksum.initialState, header.zeroChecksumBytes.span)
+        var state = checksum.update(checksum.initialState, header.encoded(zeroChecksum: true).span)
         var chunk = InlineArray<32, UInt8>(repeating: 0)
         var whole = chunk.mutableSpan
         var offset = 0
