@@ -14,7 +14,7 @@ struct CLICommandTests {
     }
 
     func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments.map { $0 == "IMG" ? image : $0 })
+        try ToolRunner.run(arguments, image: image)
     }
 
     @Test func createMakesAnErasedImageOfTheGeometry() throws {

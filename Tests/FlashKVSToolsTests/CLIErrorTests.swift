@@ -14,7 +14,7 @@ struct CLIErrorTests {
     }
 
     func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments.map { $0 == "IMG" ? image : $0 })
+        try ToolRunner.run(arguments, image: image)
     }
 
     @Test func anUnknownCommandIsABadArgument() throws {
@@ -152,7 +152,7 @@ struct CLIErrorTests {
             for command in [["list"], ["get", "IMG", "k"], ["dump", "IMG", "--json"], ["verify"], ["stats", "IMG", "--json"],
                             ["map"], ["export"]] {
                 let arguments = command.count == 1 ? [command[0], "IMG"] : command
-                let result = try ToolRunner.run(arguments.map { $0 == "IMG" ? image : $0 } + ["--sector-size", "512"])
+                let result = try ToolRunner.run(arguments + ["--sector-size", "512"], image: image)
                 #expect(result.exitedNormally, "\(command) crashed on round \(round)")
                 #expect(documented.contains(result.status), "\(command): status \(result.status)")
             }

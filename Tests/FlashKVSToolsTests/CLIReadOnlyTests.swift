@@ -43,7 +43,7 @@ struct CLIReadOnlyTests {
         let before = try SHA256.ofFile(image)
         let modified = try FileManager.default.attributesOfItem(atPath: image)[.modificationDate] as? Date
         for command in Self.commands {
-            let result = try ToolRunner.run(command.map { $0 == "IMG" ? image : $0 } + ["--sector-size", "512"] + extra)
+            let result = try ToolRunner.run(command + ["--sector-size", "512"] + extra, image: image)
             #expect(result.exitedNormally, "\(command) crashed")
             #expect(try SHA256.ofFile(image) == before, "\(command) changed the image")
         }

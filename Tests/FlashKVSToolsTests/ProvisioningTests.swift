@@ -14,7 +14,7 @@ struct ProvisioningTests {
     }
 
     func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments.map { $0 == "IMG" ? image : $0 } + ["--sector-size", "512"])
+        try ToolRunner.run(arguments + ["--sector-size", "512"], image: image)
     }
 
     /// A JSON file in export's own format: importing then exporting gives it back byte for byte.

@@ -22,6 +22,12 @@ struct ToolResult {
 enum ToolRunner {
     static let binary: URL? = locateBinary()
 
+    /// Runs `flashkvs ARGUMENTS` with every argument "IMG" replaced by the
+    /// path `image` (the tests write commands as they appear in the docs).
+    static func run(_ arguments: [String], image: String) throws -> ToolResult {
+        try run(arguments.map { $0 == "IMG" ? image : $0 })
+    }
+
     /// Runs `flashkvs ARGUMENTS` in `directory` with empty standard input;
     /// standard output and error go through files (no pipe deadlock).
     static func run(_ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:])
