@@ -36,8 +36,11 @@ let package = Package(
         .target(name: "EmbeddedSmoke", dependencies: ["FlashKVS"]),
         // A short walk through the store's main job; `swift run flashkvs-demo`.
         .executableTarget(name: "flashkvs-demo", dependencies: ["FlashKVS"]),
-        .testTarget(name: "FlashKVSTests", dependencies: ["FlashKVS", "FlashKVSStress"], exclude: ["FuzzCorpus"]),
-        .testTarget(name: "FlashKVSToolsTests", dependencies: ["FlashKVSTools", "FlashKVS"]),
+        // Helpers shared by the test targets (SHA-256 of images).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(
+            name: "FlashKVSTests", dependencies: ["FlashKVS", "FlashKVSStress", "TestSupport"], exclude: ["FuzzCorpus"]),
+        .testTarget(name: "FlashKVSToolsTests", dependencies: ["FlashKVSTools", "FlashKVS", "TestSupport"]),
         .testTarget(name: "BenchmarkWorkloadsTests", dependencies: ["BenchmarkWorkloads"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import FlashKVS
+import TestSupport
 
 /// The images in `../shared/compat/`, written by the reference C++ pw_kvs:
 /// FlashKVS reads exactly their contents, and applying their scripts to an

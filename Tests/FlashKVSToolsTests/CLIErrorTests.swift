@@ -1,6 +1,7 @@
 import FlashKVS
 import FlashKVSTools
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("flashkvs failures: one clear line and a documented status")

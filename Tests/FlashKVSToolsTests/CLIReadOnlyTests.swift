@@ -1,6 +1,7 @@
 import FlashKVS
 import FlashKVSTools
 import Foundation
+import TestSupport
 import Testing
 
 /// An image content to run the read-only commands on.

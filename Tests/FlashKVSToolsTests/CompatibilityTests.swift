@@ -1,6 +1,7 @@
 import FlashKVS
 import FlashKVSTools
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Compatibility with the reference pw_kvs images (../shared/compat)",

@@ -1,6 +1,7 @@
 import FlashKVS
 import FlashKVSTools
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("import and export (factory provisioning)")
