@@ -88,9 +88,9 @@ public struct SmokeCalibration: BitwiseCopyable, Equatable {
 }
 
 /// A user-defined checksum: a 32-bit multiplicative hash (not a CRC).
-public let smokeCustomChecksum = Checksum.custom(byteCount: 4, initialState: 0x811C_9DC5) { state, bytes in
+public let smokeCustomChecksum = Checksum.custom(byteCount: 4, initialState: 0x811C_9DC5) { state, bytes, count in
     var state = state
-    for index in 0..<bytes.count { state = (state ^ UInt32(bytes[index])) &* 0x0100_0193 }
+    for index in 0..<count { state = (state ^ UInt32(bytes![index])) &* 0x0100_0193 }
     return state
 }
 

@@ -1,5 +1,5 @@
 /// The smallest multiple of `alignment` that is at least `value`.
-@inline(__always)
+@inline(never)
 func alignUp(_ value: Int, _ alignment: Int) -> Int {
     (value + alignment - 1) / alignment * alignment
 }

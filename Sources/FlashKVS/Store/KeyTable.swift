@@ -105,6 +105,7 @@ struct KeyTable: ~Copyable {
     // MARK: Addresses
 
     /// The address in `slot` (descriptor x redundancy + copy), nil if empty.
+    @inline(never)
     private func address(inSlot slot: Int) -> Int? {
         if let narrowAddresses {
             let units = narrowAddresses[slot]
@@ -126,6 +127,7 @@ struct KeyTable: ~Copyable {
     }
 
     /// Number of flash copies recorded for `key`.
+    @inline(never)
     func addressCount(_ key: Int) -> Int {
         check(key)
         let base = key * redundancy
@@ -135,6 +137,7 @@ struct KeyTable: ~Copyable {
     }
 
     /// - Precondition: `copy < addressCount(key)`.
+    @inline(never)
     func address(_ key: Int, copy: Int) -> Int {
         check(key)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
@@ -164,6 +167,7 @@ struct KeyTable: ~Copyable {
 
     /// Records another copy of `key`'s current version.
     /// - Precondition: fewer than `redundancy` copies recorded.
+    @inline(never)
     mutating func addAddress(_ key: Int, _ address: Int) {
         let copy = addressCount(key)
         precondition(copy < redundancy)
@@ -178,6 +182,7 @@ struct KeyTable: ~Copyable {
     }
 
     /// Forgets copy `copy` of `key`; the last copy takes its slot.
+    @inline(never)
     mutating func removeAddress(_ key: Int, copy: Int) {
         let base = key * redundancy
         let last = addressCount(key) - 1

@@ -158,6 +158,7 @@ extension KeyValueStore {
         var reachedErasedSpace = false
         /// Counts the bytes from `address` to the next plausible header as
         /// corrupt; returns that header's address, nil if none is left.
+        @inline(never)
         func skipCorruptBytes() -> Int? {
             errorDetected = true
             if let previous = pending { corruptBytes += record(previous) }

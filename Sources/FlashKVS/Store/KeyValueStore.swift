@@ -186,6 +186,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
     var sectorSize: Int { partition.sectorSize }
 
     /// The format with `magic`, if the store knows it.
+    @inline(never)
     func format(magic: UInt32) -> EntryFormat? {
         for format in formats where format.magic == magic { return format }
         return nil

@@ -3,23 +3,23 @@ import FlashKVS
 /// The checksum algorithms the reference's tests and vectors use (spec 1.5).
 enum TestChecksums {
     /// `sum32`: UInt32 sum of all bytes.
-    static let sum32 = Checksum.custom(byteCount: 4) { state, bytes in
+    static let sum32 = Checksum.custom(byteCount: 4) { state, bytes, count in
         var state = state
-        for index in 0..<bytes.count { state &+= UInt32(bytes[index]) }
+        for index in 0..<count { state &+= UInt32(bytes![index]) }
         return state
     }
 
     /// `alt32`: state = (state << 8) | ((state >> 24) ^ byte).
-    static let alt32 = Checksum.custom(byteCount: 4) { state, bytes in
+    static let alt32 = Checksum.custom(byteCount: 4) { state, bytes, count in
         var state = state
-        for index in 0..<bytes.count { state = (state << 8) | ((state >> 24) ^ UInt32(bytes[index])) }
+        for index in 0..<count { state = (state << 8) | ((state >> 24) ^ UInt32(bytes![index])) }
         return state
     }
 
     /// `sum_plus1`: UInt32 sum of (byte + 1).
-    static let sumPlus1 = Checksum.custom(byteCount: 4) { state, bytes in
+    static let sumPlus1 = Checksum.custom(byteCount: 4) { state, bytes, count in
         var state = state
-        for index in 0..<bytes.count { state &+= UInt32(bytes[index]) &+ 1 }
+        for index in 0..<count { state &+= UInt32(bytes![index]) &+ 1 }
         return state
     }
 
