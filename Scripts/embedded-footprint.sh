@@ -43,8 +43,8 @@ text_of() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $1 }'; }
 data_of() { arm-none-eabi-size "$1" | awk 'NR == 2 { print $2 }'; }
 measured() { grep -m 1 "^$1=" "$out/Measure.txt" | cut -d= -f2; }
 
-# symbol_growth BASE_ELF ELF MODULE: bytes of code and read-only data
-# symbols that ELF adds (or grows) over BASE_ELF, per category:
+# symbol_growth BASE_ELF ELF MODULE: net bytes of code and read-only data
+# symbols that ELF adds, grows or drops against BASE_ELF, per category:
 # "FlashKVS application Swift-runtime C-library". FlashKVS includes the
 # core's generic code specialized in the application module; application
 # is the program's own code (its main and its copy of the flash driver).
@@ -52,13 +52,13 @@ symbol_growth() {
     listing() {
         arm-none-eabi-nm -S --defined-only "$1" | awk '$3 ~ /^[tTrRwW]$/ { print $4, $2 }' | LC_ALL=C sort
     }
-    LC_ALL=C join -a 2 -e 0 -o 0,1.2,2.2 <(listing "$1") <(listing "$2") | awk -v module="$3" '
+    LC_ALL=C join -a 1 -a 2 -e 0 -o 0,1.2,2.2 <(listing "$1") <(listing "$2") | awk -v module="$3" '
         function hex(h,   i, n) { n = 0; h = tolower(h)
             for (i = 1; i <= length(h); i++) n = n * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
             return n }
-        { grown = hex($3) - hex($2); if (grown <= 0) next
+        { grown = hex($3) - hex($2); if (grown == 0) next
           if ($1 ~ /8FlashKVS/) core += grown
-          else if (index($1, length(module) module) > 0) application += grown
+          else if (index($1, length(module) module) > 0 || index($1, "8Baseline") > 0) application += grown
           else if ($1 ~ /^[$]/ || $1 ~ /swift/) swift += grown
           else libc += grown }
         END { printf "%d %d %d %d\n", core, application, swift, libc }'
@@ -94,4 +94,4 @@ ram_row 16x4xR1 "16 keys, 4 sectors, redundancy 1"
 printf '| stack, deepest (64 keys, 8 x 4 KiB, R2) | initialize %d B, put %d B, get %d B, delete %d B |\n' \
     "$(measured stack.initialize)" "$(measured stack.put)" "$(measured stack.get)" "$(measured stack.delete)"
 echo
-echo "baseline firmware (startup, newlib, flash driver): $baseline_text B text"
+echo "baseline firmware (startup, newlib, flash driver, FlashPartition): $baseline_text B text"

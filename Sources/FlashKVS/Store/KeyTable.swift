@@ -105,7 +105,9 @@ struct KeyTable: ~Copyable {
     // MARK: Addresses
 
     /// The address in `slot` (descriptor x redundancy + copy), nil if empty.
+    #if $Embedded  // one copy on devices (0.5 kB)
     @inline(never)
+    #endif
     private func address(inSlot slot: Int) -> Int? {
         if let narrowAddresses {
             let units = narrowAddresses[slot]
@@ -127,7 +129,9 @@ struct KeyTable: ~Copyable {
     }
 
     /// Number of flash copies recorded for `key`.
+    #if $Embedded  // one copy on devices (0.3 kB)
     @inline(never)
+    #endif
     func addressCount(_ key: Int) -> Int {
         check(key)
         let base = key * redundancy
@@ -137,7 +141,9 @@ struct KeyTable: ~Copyable {
     }
 
     /// - Precondition: `copy < addressCount(key)`.
+    #if $Embedded  // one copy on devices (0.4 kB)
     @inline(never)
+    #endif
     func address(_ key: Int, copy: Int) -> Int {
         check(key)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))

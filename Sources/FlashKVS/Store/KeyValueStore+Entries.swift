@@ -35,7 +35,11 @@ struct AlignedWriter {
 extension KeyValueStore {
     /// Reads flash through the partition, counting failed reads (a scan
     /// that saw one is repeated before its result is trusted).
-    @inline(never)  // inlined into its 14 callers it cost about 1 kB of device code
+    #if $Embedded  // one copy on devices: inlined into its 14 callers it cost about 1 kB
+    @inline(never)
+    #else
+    @inline(__always)
+    #endif
     func readFlash(at address: Int, into buffer: inout MutableSpan<UInt8>) throws(KVSError) {
         do {
             try partition.read(at: address, into: &buffer)
