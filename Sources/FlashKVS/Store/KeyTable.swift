@@ -17,22 +17,44 @@ struct KeyTable: ~Copyable {
     private static let noNarrowAddress = UInt16.max
     private static let noWideAddress = UInt32.max
 
-    let capacity: Int
-    let redundancy: Int
-    private(set) var count = 0
-    private(set) var deletedCount = 0
+    /// The table's fields, at the start of its allocation. The table itself
+    /// is one pointer: a 48-byte struct was copied to the stack for every
+    /// call the store made on it (0.9 kB of device code).
+    private struct Fields {
+        var capacity: Int
+        var redundancy: Int
+        var count: Int
+        var deletedCount: Int
+        var hashes: UnsafeMutablePointer<UInt32>
+        var transactionIDs: UnsafeMutablePointer<UInt32>
+        /// Addresses / 16, `noNarrowAddress` for none (nil: wide addresses).
+        var narrowAddresses: UnsafeMutablePointer<UInt16>?
+        /// Byte addresses, `noWideAddress` for none (nil: narrow addresses).
+        var wideAddresses: UnsafeMutablePointer<UInt32>?
+        /// Descriptor index + 1 per slot, 0 = empty (nil: linear search).
+        var index: UnsafeMutablePointer<UInt16>?
+        var indexMask: Int
+        var keyInfo: UnsafeMutablePointer<UInt8>
+    }
+    private let fields: UnsafeMutablePointer<Fields>
 
-    private let storage: UnsafeMutableRawPointer
-    private let hashes: UnsafeMutablePointer<UInt32>
-    private let transactionIDs: UnsafeMutablePointer<UInt32>
-    /// Addresses / 16, `noNarrowAddress` for none (nil: wide addresses).
-    private let narrowAddresses: UnsafeMutablePointer<UInt16>?
-    /// Byte addresses, `noWideAddress` for none (nil: narrow addresses).
-    private let wideAddresses: UnsafeMutablePointer<UInt32>?
-    /// Descriptor index + 1 per slot, 0 = empty (nil: linear search).
-    private let index: UnsafeMutablePointer<UInt16>?
-    private let indexMask: Int
-    private let keyInfo: UnsafeMutablePointer<UInt8>
+    var capacity: Int { fields.pointee.capacity }
+    var redundancy: Int { fields.pointee.redundancy }
+    private(set) var count: Int {
+        get { fields.pointee.count }
+        nonmutating set { fields.pointee.count = newValue }
+    }
+    private(set) var deletedCount: Int {
+        get { fields.pointee.deletedCount }
+        nonmutating set { fields.pointee.deletedCount = newValue }
+    }
+    private var hashes: UnsafeMutablePointer<UInt32> { fields.pointee.hashes }
+    private var transactionIDs: UnsafeMutablePointer<UInt32> { fields.pointee.transactionIDs }
+    private var narrowAddresses: UnsafeMutablePointer<UInt16>? { fields.pointee.narrowAddresses }
+    private var wideAddresses: UnsafeMutablePointer<UInt32>? { fields.pointee.wideAddresses }
+    private var index: UnsafeMutablePointer<UInt16>? { fields.pointee.index }
+    private var indexMask: Int { fields.pointee.indexMask }
+    private var keyInfo: UnsafeMutablePointer<UInt8> { fields.pointee.keyInfo }
 
     /// Bytes the table allocates for `capacity` keys.
     static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
@@ -53,28 +75,31 @@ struct KeyTable: ~Copyable {
     ///   hold is a multiple of 16 below 1 MiB (stored in 2 bytes).
     /// - Precondition: `1 <= capacity <= 32767`, `redundancy >= 1`.
     init(capacity: Int, redundancy: Int, narrowAddresses: Bool) {
-        self.capacity = capacity
-        self.redundancy = redundancy
         let slots = Self.indexSlots(capacity: capacity)
         let byteCount = Self.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
         let addressBytes = (narrowAddresses ? 2 : 4) * capacity * redundancy
-        // Layout: hashes, transaction ids, addresses, index, key info; all
-        // zero except the addresses, whose "none" value is all ones.
-        storage = .allocate(byteCount: byteCount, alignment: 4)
+        let header = MemoryLayout<Fields>.stride
+        // Layout: fields, hashes, transaction ids, addresses, index, key
+        // info; all zero except the addresses, whose "none" value is all ones.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: header + byteCount, alignment: MemoryLayout<Fields>.alignment)
+        let storage = raw + header
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
         (storage + 8 * capacity).initializeMemory(as: UInt8.self, repeating: 0xFF, count: addressBytes)
-        hashes = storage.bindMemory(to: UInt32.self, capacity: capacity)
-        transactionIDs = (storage + 4 * capacity).bindMemory(to: UInt32.self, capacity: capacity)
         let addresses = storage + 8 * capacity
-        self.narrowAddresses = narrowAddresses ? addresses.bindMemory(to: UInt16.self, capacity: capacity * redundancy) : nil
-        self.wideAddresses = narrowAddresses ? nil : addresses.bindMemory(to: UInt32.self, capacity: capacity * redundancy)
         let indexStart = addresses + addressBytes
-        index = slots > 0 ? indexStart.bindMemory(to: UInt16.self, capacity: slots) : nil
-        indexMask = slots - 1
-        keyInfo = (indexStart + 2 * slots).bindMemory(to: UInt8.self, capacity: capacity)
+        fields = raw.bindMemory(to: Fields.self, capacity: 1)
+        fields.initialize(to: Fields(
+            capacity: capacity, redundancy: redundancy, count: 0, deletedCount: 0,
+            hashes: storage.bindMemory(to: UInt32.self, capacity: capacity),
+            transactionIDs: (storage + 4 * capacity).bindMemory(to: UInt32.self, capacity: capacity),
+            narrowAddresses: narrowAddresses ? addresses.bindMemory(to: UInt16.self, capacity: capacity * redundancy) : nil,
+            wideAddresses: narrowAddresses ? nil : addresses.bindMemory(to: UInt32.self, capacity: capacity * redundancy),
+            index: slots > 0 ? indexStart.bindMemory(to: UInt16.self, capacity: slots) : nil,
+            indexMask: slots - 1,
+            keyInfo: (indexStart + 2 * slots).bindMemory(to: UInt8.self, capacity: capacity)))
     }
 
-    deinit { storage.deallocate() }
+    deinit { UnsafeMutableRawPointer(fields).deallocate() }
 
     var isFull: Bool { count == capacity }
     var presentCount: Int { count - deletedCount }
