@@ -69,7 +69,7 @@ extension KeyValueStore {
             firstError = error
         }
         let threshold = partition.size * 70 / 100
-        let force = heavy || storageStats.inUseBytes > threshold || migrated > 0
+        let force = heavy || sectors.totalValidBytes > threshold || migrated > 0
         let start = sectors.lastNewSector
         let passError = collectPass(startingAfter: start, force: force)
         if let passError { firstError = firstError ?? passError }

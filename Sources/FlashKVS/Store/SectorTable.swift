@@ -121,6 +121,13 @@ struct SectorTable: ~Copyable {
         return nil
     }
 
+    /// Bytes of valid entries in all sectors.
+    var totalValidBytes: Int {
+        var total = 0
+        for sector in 0..<count { total += validBytes(sector) }
+        return total
+    }
+
     /// Whether any of the first `count` sectors is empty.
     var hasEmptySector: Bool {
         for sector in 0..<count where isEmpty(sector) { return true }
