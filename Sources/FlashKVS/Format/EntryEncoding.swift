@@ -9,7 +9,7 @@ extension EntryFormat {
     }
 
     /// The final checksum state over an entry held in RAM.
-    @inline(never)
+    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func checksumState(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> UInt32 {
         if checksum.byteCount == 0 { return 0 }
         var state = checksum.update(checksum.initialState, header.encoded(zeroChecksum: true).span)

@@ -198,7 +198,7 @@ struct KeyTable: ~Copyable {
 
     /// Records another copy of `key`'s current version.
     /// - Precondition: fewer than `redundancy` copies recorded.
-    @inline(never)
+    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     mutating func addAddress(_ key: Int, _ address: Int) {
         let copy = addressCount(key)
         precondition(copy < redundancy)
@@ -213,7 +213,7 @@ struct KeyTable: ~Copyable {
     }
 
     /// Forgets copy `copy` of `key`; the last copy takes its slot.
-    @inline(never)
+    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     mutating func removeAddress(_ key: Int, copy: Int) {
         let base = key * redundancy
         let last = addressCount(key) - 1

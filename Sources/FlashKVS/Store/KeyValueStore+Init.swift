@@ -158,7 +158,7 @@ extension KeyValueStore {
         var reachedErasedSpace = false
         /// Counts the bytes from `address` to the next plausible header as
         /// corrupt; returns that header's address, nil if none is left.
-        @inline(never)
+        @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
         func skipCorruptBytes() -> Int? {
             errorDetected = true
             if let previous = pending { corruptBytes += record(previous) }

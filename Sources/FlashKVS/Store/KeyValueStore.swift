@@ -186,7 +186,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
     var sectorSize: Int { partition.sectorSize }
 
     /// The format with `magic`, if the store knows it.
-    @inline(never)
+    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func format(magic: UInt32) -> EntryFormat? {
         for format in formats where format.magic == magic { return format }
         return nil

@@ -85,11 +85,11 @@ struct SectorTable: ~Copyable {
         return bytes == Self.corruptMarker ? 0 : Int(bytes)
     }
     func validBytes(_ sector: Int) -> Int { Int(valid(sector)) }
-    @inline(never)
+    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func isCorrupt(_ sector: Int) -> Bool { writable(sector) == Self.corruptMarker }
     func isEmpty(_ sector: Int) -> Bool { writable(sector) == UInt16(truncatingIfNeeded: sectorSize) }
     /// Stale, deleted-but-unneeded and corrupt bytes: what an erase frees.
-    @inline(never)
+    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func recoverableBytes(_ sector: Int) -> Int { sectorSize - validBytes(sector) - writableBytes(sector) }
     /// Where the next entry appended to `sector` goes.
     func nextWritableAddress(_ sector: Int) -> Int { base(of: sector) + sectorSize - writableBytes(sector) }
@@ -100,11 +100,11 @@ struct SectorTable: ~Copyable {
         guard !isCorrupt(sector) else { return }
         setWritable(sector, max(writableBytes(sector) - bytes, 0))
     }
-    @inline(never)
+    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func addValid(_ sector: Int, _ bytes: Int) {
         setValid(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) + bytes, 0xFFFF)))
     }
-    @inline(never)
+    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func removeValid(_ sector: Int, _ bytes: Int) {
         setValid(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) - bytes, 0)))
     }
