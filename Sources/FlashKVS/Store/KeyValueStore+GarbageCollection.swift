@@ -81,31 +81,21 @@ extension KeyValueStore {
     /// data out of the way of a write). O(sectors).
     func sectorToCollect(avoiding avoid: AvoidList, movingLiveData: Bool) -> Int? {
         let count = partition.sectorCount
-        let start = sectors.lastNewSector + 1
-        for step in 0..<count {
-            let sector = (start + step) % count
-            if sectors.validBytes(sector) == 0 && sectors.recoverableBytes(sector) > 0 && !isAvoided(sector, avoid) {
-                return sector
-            }
+        var next = sectors.lastNewSector
+        var mostReclaimable: Int? = nil, reclaimableBest = 0
+        var mostValid: Int? = nil, validBest = 0
+        // One pass in rotation order: the first fully stale sector wins at
+        // once; the other two choices keep the first of equals.
+        for _ in 0..<count {
+            next = next + 1 == count ? 0 : next + 1
+            let valid = sectors.validBytes(next), reclaimable = sectors.recoverableBytes(next)
+            guard reclaimable > reclaimableBest || valid > validBest || (valid == 0 && reclaimable > 0),
+                  !isAvoided(next, avoid) else { continue }
+            if valid == 0 && reclaimable > 0 { return next }
+            if reclaimable > reclaimableBest { (mostReclaimable, reclaimableBest) = (next, reclaimable) }
+            if valid > validBest { (mostValid, validBest) = (next, valid) }
         }
-        var candidate: Int? = nil
-        var best = 0
-        for step in 0..<count {
-            let sector = (start + step) % count
-            if sectors.recoverableBytes(sector) > best && !isAvoided(sector, avoid) {
-                candidate = sector
-                best = sectors.recoverableBytes(sector)
-            }
-        }
-        if candidate != nil || !movingLiveData { return candidate }
-        for step in 0..<count {
-            let sector = (start + step) % count
-            if sectors.validBytes(sector) > best && !isAvoided(sector, avoid) {
-                candidate = sector
-                best = sectors.validBytes(sector)
-            }
-        }
-        return candidate
+        return mostReclaimable ?? (movingLiveData ? mostValid : nil)
     }
 
     /// Collects one sector chosen by ``sectorToCollect(avoiding:movingLiveData:)``.
