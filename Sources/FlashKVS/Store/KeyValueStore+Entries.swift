@@ -181,37 +181,34 @@ extension KeyValueStore {
         return header
     }
 
-    /// Programs a whole entry at `address`.
-    /// - Throws: `.internal` for an alignment above 256; the write error.
-    func writeEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
+
+    /// Programs `header` at `address`, then `key` and `value` (nothing for a
+    /// tombstone) or, with a `source`, the key and value of the entry there,
+    /// streamed from flash (reads of 240 bytes, then 256); padded to
+    /// `header`'s alignment.
+    /// - Throws: `.internal` for an alignment above 256; read or write errors.
+    func streamEntry(
+        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int
+    ) throws(KVSError) {
         guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
         var writer = AlignedWriter(alignment: header.alignmentBytes, address: address)
         try append(header.encoded().span, to: &writer)
-        try append(key, to: &writer)
-        if !header.isTombstone { try append(value, to: &writer) }
-        try flush(&writer)
-    }
-
-    /// Programs `header` at `destination` followed by the key and value of
-    /// the entry at `source`, streamed from flash (reads of 240 bytes, then
-    /// 256), padded to `header`'s alignment.
-    /// - Throws: `.internal` for an alignment above 256; read or write errors.
-    @inline(never)  // inlined into its several callers it cost about 0.6 kB of device code
-    func copyEntry(_ header: EntryHeader, from source: Int, to destination: Int) throws(KVSError) {
-        guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
-        var writer = AlignedWriter(alignment: header.alignmentBytes, address: destination)
-        try append(header.encoded().span, to: &writer)
-        var remaining = header.contentSize
-        var from = source + EntryHeader.size
-        while remaining > 0 {
-            let length = min(writer.chunkSize - writer.filled, remaining)
-            var whole = writer.buffer.mutableSpan
-            var span = whole._mutatingExtracting(writer.filled..<(writer.filled + length))
-            try readFlash(at: from, into: &span)
-            writer.filled += length
-            from += length
-            remaining -= length
-            if writer.filled == writer.chunkSize { try writeChunk(&writer, length: writer.chunkSize) }
+        if let source {
+            var remaining = header.contentSize
+            var from = source + EntryHeader.size
+            while remaining > 0 {
+                let length = min(writer.chunkSize - writer.filled, remaining)
+                var whole = writer.buffer.mutableSpan
+                var span = whole._mutatingExtracting(writer.filled..<(writer.filled + length))
+                try readFlash(at: from, into: &span)
+                writer.filled += length
+                from += length
+                remaining -= length
+                if writer.filled == writer.chunkSize { try writeChunk(&writer, length: writer.chunkSize) }
+            }
+        } else {
+            try append(key, to: &writer)
+            if !header.isTombstone { try append(value, to: &writer) }
         }
         try flush(&writer)
     }

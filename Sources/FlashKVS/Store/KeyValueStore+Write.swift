@@ -176,36 +176,32 @@ extension KeyValueStore {
     /// Writes a new entry at `address` and, with `verifyOnWrite`, checks it
     /// on flash; then accounts its bytes to the sector. A failure marks the
     /// sector corrupt and sets `errorDetected`.
-    @inline(never)  // inlined into its several callers it cost about 0.6 kB of device code
     func appendEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
-        try placeEntry(header, at: address) { () throws(KVSError) in
-            try writeEntry(header, key: key, value: value, at: address)
-            if options.verifyOnWrite { try verifyInFlash(header, at: address) }
-        }
+        try placeEntry(header, key: key, value: value, copyingFrom: nil, at: address)
     }
 
     /// Copies `entry` (with `header`, possibly updated) to `destination` and,
     /// with `verifyOnWrite`, re-reads and verifies the copy; then accounts
     /// its bytes to the destination sector. A failure marks the destination
     /// corrupt and sets `errorDetected`.
-    @inline(never)  // inlined into its several callers it cost about 0.6 kB of device code
     func copyEntry(_ header: EntryHeader, from source: Int, toSectorAt destination: Int) throws(KVSError) {
-        try placeEntry(header, at: destination) { () throws(KVSError) in
-            try copyEntry(header, from: source, to: destination)
-            if options.verifyOnWrite {
-                let written = try readHeader(at: destination)
-                try verifyInFlash(written, at: destination)
-            }
-        }
+        try placeEntry(header, key: Span(), value: Span(), copyingFrom: source, at: destination)
     }
 
-    /// Runs `write` (which programs and verifies an entry at `address`) and
-    /// accounts the entry to its sector; a failure marks the sector corrupt
-    /// and sets `errorDetected`.
-    private func placeEntry(_ header: EntryHeader, at address: Int, _ write: () throws(KVSError) -> Void) throws(KVSError) {
+    /// Programs an entry at `address` (from `key` and `value`, or with the
+    /// content of the entry at `source`), verifies it with `verifyOnWrite`
+    /// (a copy by re-reading its header) and accounts it to its sector; a
+    /// failure marks the sector corrupt and sets `errorDetected`.
+    @inline(never)  // one copy: smaller device code
+    private func placeEntry(
+        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, at address: Int
+    ) throws(KVSError) {
         let sector = sectors.sector(of: address)
         do {
-            try write()
+            try streamEntry(header, key: key, value: value, copyingFrom: source, to: address)
+            if options.verifyOnWrite {
+                try verifyInFlash(source == nil ? header : try readHeader(at: address), at: address)
+            }
         } catch {
             sectors.markCorrupt(sector)
             errorDetected = true
