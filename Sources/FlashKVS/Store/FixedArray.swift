@@ -1,6 +1,7 @@
 /// A buffer of fixed length, allocated once and freed with its owner.
 ///
-/// The store keeps all its RAM in these: nothing grows after construction.
+/// The store keeps the addresses reserved for a write in one (its tables
+/// manage their own single allocations); nothing grows after construction.
 /// Every access is bounds-checked (an out-of-bounds index is a FlashKVS bug,
 /// never a consequence of flash contents, which are validated first).
 struct FixedArray<Element: BitwiseCopyable>: ~Copyable {

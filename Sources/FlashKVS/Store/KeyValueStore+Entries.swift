@@ -181,7 +181,6 @@ extension KeyValueStore {
         return header
     }
 
-
     /// Programs `header` at `address`, then `key` and `value` (nothing for a
     /// tombstone) or, with a `source`, the key and value of the entry there,
     /// streamed from flash (reads of 240 bytes, then 256); padded to
