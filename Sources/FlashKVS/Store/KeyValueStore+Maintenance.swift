@@ -116,9 +116,7 @@ extension KeyValueStore {
                 continue
             }
             let size = try readEntry(descriptor).header.entrySize
-            for copy in 0..<keys.addressCount(descriptor) {
-                sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), size)
-            }
+            releaseCopies(of: descriptor, size: size)
             keys.remove(descriptor)
         }
     }
@@ -140,10 +138,8 @@ extension KeyValueStore {
             // (spec 7.2 B12): read its current location again.
             let source = try readEntry(descriptor)
             try copyEntry(header, from: source.address, toSectorAt: reserved[0])
-            for copy in 0..<keys.addressCount(descriptor) {
-                // The old copies' own size (pw_kvs subtracts the new size, spec 7.2 B11).
-                sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), source.header.entrySize)
-            }
+            // The old copies' own size (pw_kvs subtracts the new size, spec 7.2 B11).
+            releaseCopies(of: descriptor, size: source.header.entrySize)
             keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                        deleted: keys.isDeleted(descriptor), address: reserved[0])
             for copy in 1..<redundancy {

@@ -101,9 +101,7 @@ extension KeyValueStore {
         let descriptor: Int
         if let prior {
             descriptor = prior.descriptor
-            for copy in 0..<keys.addressCount(descriptor) {
-                sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), prior.entry.header.entrySize)
-            }
+            releaseCopies(of: descriptor, size: prior.entry.header.entrySize)
             keys.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
                        address: reserved[0])
         } else {
@@ -122,6 +120,15 @@ extension KeyValueStore {
                 try appendEntry(header, key: key, value: value, at: address)
             }
             keys.addAddress(descriptor, address)
+        }
+    }
+
+    /// Stops counting `size` bytes of each of `descriptor`'s copies as valid
+    /// data of their sectors (its version is being replaced or forgotten).
+    @inline(never)  // one copy: smaller device code
+    func releaseCopies(of descriptor: Int, size: Int) {
+        for copy in 0..<keys.addressCount(descriptor) {
+            sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), size)
         }
     }
 
