@@ -19,10 +19,24 @@ public struct EntryHeader: Equatable, Sendable {
 
     public var magic: UInt32
     public var checksumField: UInt32
-    public var alignmentUnits: UInt8
-    public var keyLength: UInt8
-    public var valueSizeField: UInt16
+    /// Bytes 8...11 as one little-endian word: alignment units, key length,
+    /// value size. A header is then four words, which calls pass in
+    /// registers (six fields took 0.1 kB more device code).
+    private var sizes: UInt32
     public var transactionID: UInt32
+
+    public var alignmentUnits: UInt8 {
+        get { UInt8(truncatingIfNeeded: sizes) }
+        set { sizes = sizes & 0xFFFF_FF00 | UInt32(newValue) }
+    }
+    public var keyLength: UInt8 {
+        get { UInt8(truncatingIfNeeded: sizes >> 8) }
+        set { sizes = sizes & 0xFFFF_00FF | UInt32(newValue) << 8 }
+    }
+    public var valueSizeField: UInt16 {
+        get { UInt16(truncatingIfNeeded: sizes >> 16) }
+        set { sizes = sizes & 0x0000_FFFF | UInt32(newValue) << 16 }
+    }
 
     public init(
         magic: UInt32, checksumField: UInt32 = 0, alignmentUnits: UInt8, keyLength: UInt8,
@@ -30,9 +44,7 @@ public struct EntryHeader: Equatable, Sendable {
     ) {
         self.magic = magic
         self.checksumField = checksumField
-        self.alignmentUnits = alignmentUnits
-        self.keyLength = keyLength
-        self.valueSizeField = valueSizeField
+        self.sizes = UInt32(alignmentUnits) | UInt32(keyLength) << 8 | UInt32(valueSizeField) << 16
         self.transactionID = transactionID
     }
 
@@ -40,9 +52,7 @@ public struct EntryHeader: Equatable, Sendable {
     public init(decoding bytes: Span<UInt8>) {
         magic = Self.loadUInt32(bytes, 0)
         checksumField = Self.loadUInt32(bytes, 4)
-        alignmentUnits = bytes[8]
-        keyLength = bytes[9]
-        valueSizeField = UInt16(bytes[10]) | UInt16(bytes[11]) << 8
+        sizes = Self.loadUInt32(bytes, 8)
         transactionID = Self.loadUInt32(bytes, 12)
     }
 
@@ -85,10 +95,7 @@ public struct EntryHeader: Equatable, Sendable {
     func encode(into bytes: inout MutableSpan<UInt8>, zeroChecksum: Bool = false) {
         Self.storeUInt32(magic, &bytes, 0)
         Self.storeUInt32(zeroChecksum ? 0 : checksumField, &bytes, 4)
-        bytes[8] = alignmentUnits
-        bytes[9] = keyLength
-        bytes[10] = UInt8(truncatingIfNeeded: valueSizeField)
-        bytes[11] = UInt8(truncatingIfNeeded: valueSizeField >> 8)
+        Self.storeUInt32(sizes, &bytes, 8)
         Self.storeUInt32(transactionID, &bytes, 12)
     }
 

@@ -111,13 +111,17 @@ extension KeyValueStore {
         lastWriteState = .committed
         for copy in 1..<redundancy {
             var address = reserved[copy]
-            do {
-                try appendEntry(header, key: key, value: value, at: address)
-            } catch where Self.targetWasNotErased(error) {
-                // As for the first copy: once more elsewhere, away from the other copies.
-                let sector = try sectorForWrite(size: size, reservedCount: redundancy, avoidingCopiesOf: descriptor)
-                address = sectors.nextWritableAddress(sector)
-                try appendEntry(header, key: key, value: value, at: address)
+            retried = false
+            while true {
+                do {
+                    try appendEntry(header, key: key, value: value, at: address)
+                    break
+                } catch where !retried && Self.targetWasNotErased(error) {
+                    // As for the first copy: once more elsewhere, away from the other copies.
+                    retried = true
+                    let sector = try sectorForWrite(size: size, reservedCount: redundancy, avoidingCopiesOf: descriptor)
+                    address = sectors.nextWritableAddress(sector)
+                }
             }
             keys.addAddress(descriptor, address)
         }
