@@ -106,7 +106,9 @@ enum ImageAccess {
         do { try session.flash.close() } catch { throw CLIError.file(error) }
     }
 
-    private static func makeSession(
+    /// Opens a store over an open image with manual recovery (the tool
+    /// never repairs unasked), mapping the store's errors.
+    static func makeSession(
         _ flash: FileFlash, _ configuration: StoreConfiguration, writable: Bool, path: String
     ) throws(CLIError) -> StoreSession<FileFlash> {
         do {

@@ -27,12 +27,7 @@ struct RepairCommand: ParsableCommand {
         let (flash, configuration) = try ImageAccess.openFlash(image, options, mode: .readWrite)
         defer { try? flash.flush() }
         let before = try ImageAccess.inspect(flash, configuration)
-        let session: StoreSession<FileFlash>
-        do {
-            session = try StoreSession(flash: flash, configuration: configuration, writable: true, recovery: .manual)
-        } catch {
-            throw CLIError.store(error, "opening '\(image)'", image: image, flash: flash)
-        }
+        let session = try ImageAccess.makeSession(flash, configuration, writable: true, path: image)
         guard session.initializationError != nil || before.storeDetectsErrors else {
             Output.write("'\(image)' has no errors the store can repair; nothing changed\n")
             Self.reportUnrepairable(before.problems)

@@ -22,12 +22,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws(CLIError) {
         let (flash, configuration) = try ImageAccess.openFlash(image, options, mode: .readOnly)
         let inspection = try ImageAccess.inspect(flash, configuration)
-        let session: StoreSession<FileFlash>
-        do {
-            session = try StoreSession(flash: flash, configuration: configuration, writable: false, recovery: .manual)
-        } catch {
-            throw CLIError.store(error, "opening '\(image)'", image: image, flash: flash)
-        }
+        let session = try ImageAccess.makeSession(flash, configuration, writable: false, path: image)
         var problems = inspection.problems + inspection.disagreements(with: session)
         do {
             _ = try session.store.contents()
