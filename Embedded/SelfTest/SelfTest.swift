@@ -148,30 +148,21 @@ struct SelfTest {
         let copies = copiesOnFlash(of: victim, in: flash)
         check(copies.count == 2, "two copies on flash")
 
-        // Corrupt the magic of each copy in turn: reads fall back to the other.
-        var fellBack = false
-        for copy in 0..<2 {
-            let address = copies.addresses[copy]
-            let store = makeStore(flash, capacity: 16, redundancy: 2)
-            flash[address] ^= 0x5A
-            check(readsVersion(store, key: victim, 1), "get with copy \(copy)'s header corrupt")
-            fellBack = fellBack || store.errorDetected
-            flash[address] ^= 0x5A
+        // Corrupt the magic, then a value byte (the checksum fails), of each
+        // copy in turn: reads fall back to the other copy.
+        let corruptions = [(0, 0x5A as UInt8, "header" as StaticString), (EntryHeader.size + 7 + 1, 0x01, "value")]
+        for (offset, mask, what) in corruptions {
+            var fellBack = false
+            for copy in 0..<2 {
+                let address = copies.addresses[copy] + offset
+                let store = makeStore(flash, capacity: 16, redundancy: 2)
+                flash[address] ^= mask
+                check(readsVersion(store, key: victim, 1), "get with copy \(copy)'s \(what) corrupt")
+                fellBack = fellBack || store.errorDetected
+                flash[address] ^= mask
+            }
+            check(fellBack, "one of the reads had to skip the first copy's corrupt \(what)")
         }
-        check(fellBack, "one of the reads had to skip the unreadable first copy")
-
-        // Corrupt a value byte of each copy in turn: the checksum fails and
-        // reads fall back to the other copy.
-        var valueFallBack = false
-        for copy in 0..<2 {
-            let valueByte = copies.addresses[copy] + EntryHeader.size + 7 + 1
-            let store = makeStore(flash, capacity: 16, redundancy: 2)
-            flash[valueByte] ^= 0x01
-            check(readsVersion(store, key: victim, 1), "get with copy \(copy)'s value corrupt")
-            valueFallBack = valueFallBack || store.errorDetected
-            flash[valueByte] ^= 0x01
-        }
-        check(valueFallBack, "one of the reads had to skip the first copy's corrupt value")
 
         // initialize() repairs a corrupt header, then a corrupt value.
         var repairs = 0
