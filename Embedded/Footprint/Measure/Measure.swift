@@ -76,6 +76,17 @@ struct Measure {
             versions[key] = version
         }
 
+        /// Deletes `key`, recording the stack depth.
+        func delete(_ key: Int) {
+            let used = depthOfCall { () throws(KVSError) in
+                try withTestKey(key) { name throws(KVSError) in
+                    try measureStack { () throws(KVSError) in try store.delete(name) }
+                }
+            }
+            deepest.delete = max(deepest.delete, used)
+            versions[key] = 0
+        }
+
         // New keys, then overwrites until garbage collection ran many times.
         for key in 0..<56 { put(key, 1) }
         for round in 0..<1500 { put(round * 7 % 56, round + 2) }
@@ -91,26 +102,10 @@ struct Measure {
             }
             deepest.get = max(deepest.get, used)
         }
-        for key in 48..<56 {
-            let used = depthOfCall { () throws(KVSError) in
-                try withTestKey(key) { name throws(KVSError) in
-                    try measureStack { () throws(KVSError) in try store.delete(name) }
-                }
-            }
-            deepest.delete = max(deepest.delete, used)
-            versions[key] = 0
-        }
+        for key in 48..<56 { delete(key) }
         // A full key table (deleted keys included): a new key runs heavy maintenance.
         for key in 56..<64 { put(key, 1) }
-        for key in 56..<64 {
-            let used = depthOfCall { () throws(KVSError) in
-                try withTestKey(key) { name throws(KVSError) in
-                    try measureStack { () throws(KVSError) in try store.delete(name) }
-                }
-            }
-            deepest.delete = max(deepest.delete, used)
-            versions[key] = 0
-        }
+        for key in 56..<64 { delete(key) }
         put(40, 9999)
 
         // Re-initialize over the written flash, then over a corrupt entry.
