@@ -56,7 +56,8 @@ struct KeyTable: ~Copyable {
     private var indexMask: Int { fields.pointee.indexMask }
     private var keyInfo: UnsafeMutablePointer<UInt8> { fields.pointee.keyInfo }
 
-    /// Bytes the table allocates for `capacity` keys.
+    /// Bytes of the per-key arrays and the index for `capacity` keys (the
+    /// allocation adds the fields in front of them).
     static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
         8 * capacity + (narrowAddresses ? 2 : 4) * capacity * redundancy + 2 * indexSlots(capacity: capacity)
             + capacity
