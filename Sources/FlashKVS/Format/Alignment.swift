@@ -5,7 +5,7 @@
 @inline(__always)
 #endif
 func alignUp(_ value: Int, _ alignment: Int) -> Int {
-    (value + alignment - 1) / alignment * alignment
+    (value &+ alignment &- 1) / alignment &* alignment
 }
 
 /// The largest multiple of `alignment` that is at most `value`.

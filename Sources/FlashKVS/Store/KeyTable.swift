@@ -59,8 +59,7 @@ struct KeyTable: ~Copyable {
     /// Bytes of the per-key arrays and the index for `capacity` keys (the
     /// allocation adds the fields in front of them).
     static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
-        8 * capacity + (narrowAddresses ? 2 : 4) * capacity * redundancy + 2 * indexSlots(capacity: capacity)
-            + capacity
+        9 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy &+ 2 &* indexSlots(capacity: capacity)
     }
 
     /// Index slots for `capacity` keys: 0 up to ``linearSearchLimit``, else
@@ -68,7 +67,7 @@ struct KeyTable: ~Copyable {
     private static func indexSlots(capacity: Int) -> Int {
         guard capacity > linearSearchLimit else { return 0 }
         var slots = 4
-        while slots < capacity * 2 { slots *= 2 }
+        while slots < capacity &* 2 { slots &*= 2 }
         return slots
     }
 
@@ -78,32 +77,32 @@ struct KeyTable: ~Copyable {
     init(capacity: Int, redundancy: Int, narrowAddresses: Bool) {
         let slots = Self.indexSlots(capacity: capacity)
         let byteCount = Self.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
-        let addressBytes = (narrowAddresses ? 2 : 4) * capacity * redundancy
+        let addressBytes = (narrowAddresses ? 2 : 4) &* capacity &* redundancy
         let header = MemoryLayout<Fields>.stride
         // Layout: fields, hashes, transaction ids, addresses, index, key
         // info; all zero except the addresses, whose "none" value is all ones.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: header + byteCount, alignment: MemoryLayout<Fields>.alignment)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: header &+ byteCount, alignment: MemoryLayout<Fields>.alignment)
         let storage = raw + header
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
-        (storage + 8 * capacity).initializeMemory(as: UInt8.self, repeating: 0xFF, count: addressBytes)
-        let addresses = storage + 8 * capacity
+        let addresses = storage + 8 &* capacity
+        addresses.initializeMemory(as: UInt8.self, repeating: 0xFF, count: addressBytes)
         let indexStart = addresses + addressBytes
         fields = raw.bindMemory(to: Fields.self, capacity: 1)
         fields.initialize(to: Fields(
             capacity: capacity, redundancy: redundancy, count: 0, deletedCount: 0,
             hashes: storage.bindMemory(to: UInt32.self, capacity: capacity),
-            transactionIDs: (storage + 4 * capacity).bindMemory(to: UInt32.self, capacity: capacity),
+            transactionIDs: (storage + 4 &* capacity).bindMemory(to: UInt32.self, capacity: capacity),
             narrowAddresses: narrowAddresses ? addresses.bindMemory(to: UInt16.self, capacity: capacity * redundancy) : nil,
             wideAddresses: narrowAddresses ? nil : addresses.bindMemory(to: UInt32.self, capacity: capacity * redundancy),
             index: slots > 0 ? indexStart.bindMemory(to: UInt16.self, capacity: slots) : nil,
-            indexMask: slots - 1,
-            keyInfo: (indexStart + 2 * slots).bindMemory(to: UInt8.self, capacity: capacity)))
+            indexMask: slots &- 1,
+            keyInfo: (indexStart + 2 &* slots).bindMemory(to: UInt8.self, capacity: capacity)))
     }
 
     deinit { UnsafeMutableRawPointer(fields).deallocate() }
 
     var isFull: Bool { count == capacity }
-    var presentCount: Int { count - deletedCount }
+    var presentCount: Int { count &- deletedCount }
 
     /// Traps unless `key` is a descriptor position within the capacity.
     @inline(__always)
@@ -160,9 +159,9 @@ struct KeyTable: ~Copyable {
     #endif
     func addressCount(_ key: Int) -> Int {
         check(key)
-        let base = key * redundancy
+        let base = key &* redundancy
         var count = 0
-        while count < redundancy, address(inSlot: base + count) != nil { count += 1 }
+        while count < redundancy, address(inSlot: base &+ count) != nil { count &+= 1 }
         return count
     }
 
@@ -173,7 +172,7 @@ struct KeyTable: ~Copyable {
     func address(_ key: Int, copy: Int) -> Int {
         check(key)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
-        guard let address = address(inSlot: key * redundancy + copy) else { preconditionFailure("no such copy") }
+        guard let address = address(inSlot: key &* redundancy &+ copy) else { preconditionFailure("no such copy") }
         return address
     }
 
@@ -181,7 +180,7 @@ struct KeyTable: ~Copyable {
     /// redundancy + copy) whose address lies in `range`, in descriptor
     /// order: a tight scan of the address array.
     func nextSlot(withAddressIn range: Range<Int>, from slot: Int) -> Int? {
-        let end = count * redundancy
+        let end = count &* redundancy
         guard slot >= 0 else { return nil }
         if let narrowAddresses {
             // Ranges are sectors, whose bounds are multiples of 16 here.
@@ -203,24 +202,24 @@ struct KeyTable: ~Copyable {
     mutating func addAddress(_ key: Int, _ address: Int) {
         let copy = addressCount(key)
         precondition(copy < redundancy)
-        setAddress(address, inSlot: key * redundancy + copy)
+        setAddress(address, inSlot: key &* redundancy &+ copy)
     }
 
     /// Replaces copy `copy` of `key` with `address`.
     mutating func replaceAddress(_ key: Int, copy: Int, with address: Int) {
         check(key)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
-        setAddress(address, inSlot: key * redundancy + copy)
+        setAddress(address, inSlot: key &* redundancy &+ copy)
     }
 
     /// Forgets copy `copy` of `key`; the last copy takes its slot.
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     mutating func removeAddress(_ key: Int, copy: Int) {
-        let base = key * redundancy
-        let last = addressCount(key) - 1
+        let base = key &* redundancy
+        let last = addressCount(key) &- 1
         precondition(copy >= 0 && copy <= last)
-        setAddress(address(inSlot: base + last), inSlot: base + copy)
-        setAddress(nil, inSlot: base + last)
+        setAddress(address(inSlot: base &+ last), inSlot: base &+ copy)
+        setAddress(nil, inSlot: base &+ last)
     }
 
     // MARK: Descriptors
@@ -236,8 +235,8 @@ struct KeyTable: ~Copyable {
         while true {
             let entry = Int(index[slot])
             if entry == 0 { return nil }
-            if hashes[entry - 1] == hash { return entry - 1 }
-            slot = (slot + 1) & indexMask
+            if hashes[entry &- 1] == hash { return entry &- 1 }
+            slot = (slot &+ 1) & indexMask
         }
     }
 
@@ -247,7 +246,7 @@ struct KeyTable: ~Copyable {
     mutating func append(hash: UInt32, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) -> Int {
         precondition(count < capacity)
         let key = count
-        count += 1
+        count &+= 1
         hashes[key] = hash
         keyInfo[key] = 0
         insertIntoIndex(key)
@@ -260,33 +259,33 @@ struct KeyTable: ~Copyable {
         let wasDeleted = isDeleted(key)
         transactionIDs[key] = transactionID
         keyInfo[key] = UInt8(truncatingIfNeeded: keyLength & 0x3F) | (deleted ? Self.deletedFlag : 0)
-        deletedCount += (deleted ? 1 : 0) - (wasDeleted ? 1 : 0)
-        let base = key * redundancy
+        deletedCount = deletedCount &+ (deleted ? 1 : 0) &- (wasDeleted ? 1 : 0)
+        let base = key &* redundancy
         setAddress(address, inSlot: base)
-        for copy in 1..<redundancy { setAddress(nil, inSlot: base + copy) }
+        for copy in 1..<redundancy { setAddress(nil, inSlot: base &+ copy) }
     }
 
     /// Removes descriptor `key`; the last descriptor moves into its place
     /// (iteration order changes, as in pw_kvs). Rebuilds the index: O(n).
     mutating func remove(_ key: Int) {
-        if isDeleted(key) { deletedCount -= 1 }
-        let last = count - 1
+        if isDeleted(key) { deletedCount &-= 1 }
+        let last = count &- 1
         if key != last {
             hashes[key] = hashes[last]
             transactionIDs[key] = transactionIDs[last]
             keyInfo[key] = keyInfo[last]
             for copy in 0..<redundancy {
-                setAddress(address(inSlot: last * redundancy + copy), inSlot: key * redundancy + copy)
+                setAddress(address(inSlot: last &* redundancy &+ copy), inSlot: key &* redundancy &+ copy)
             }
         }
-        for copy in 0..<redundancy { setAddress(nil, inSlot: last * redundancy + copy) }
+        for copy in 0..<redundancy { setAddress(nil, inSlot: last &* redundancy &+ copy) }
         count = last
         rebuildIndex()
     }
 
     /// Forgets every key.
     mutating func removeAll() {
-        for slot in 0..<count * redundancy { setAddress(nil, inSlot: slot) }
+        for slot in 0..<count &* redundancy { setAddress(nil, inSlot: slot) }
         count = 0
         deletedCount = 0
         rebuildIndex()
@@ -294,15 +293,15 @@ struct KeyTable: ~Copyable {
 
     private func rebuildIndex() {
         guard let index else { return }
-        index.update(repeating: 0, count: indexMask + 1)
+        index.update(repeating: 0, count: indexMask &+ 1)
         for entry in 0..<count { insertIntoIndex(entry) }
     }
 
     private func insertIntoIndex(_ key: Int) {
         guard let index else { return }
         var slot = Self.slot(for: hashes[key], mask: indexMask)
-        while index[slot] != 0 { slot = (slot + 1) & indexMask }
-        index[slot] = UInt16(truncatingIfNeeded: key + 1)
+        while index[slot] != 0 { slot = (slot &+ 1) & indexMask }
+        index[slot] = UInt16(truncatingIfNeeded: key &+ 1)
     }
 
     /// Fibonacci hashing spreads the key hash over the index.

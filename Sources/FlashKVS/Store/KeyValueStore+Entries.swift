@@ -59,7 +59,7 @@ extension KeyValueStore {
         try readFlash(at: address, into: &span)
         let header = try EntryHeader.parse(span.span, formats: formats, erasedByte: partition.erasedByte)
         // Beyond the reference (spec 7.2 B4): an entry never crosses its sector's end.
-        guard address % sectorSize + header.entrySize <= sectorSize else { throw .dataLoss }
+        guard address % sectorSize &+ header.entrySize <= sectorSize else { throw .dataLoss }
         return header
     }
 
@@ -70,7 +70,7 @@ extension KeyValueStore {
         let length = Int(header.keyLength)
         guard length > 0, length <= EntryHeader.maxKeyLength else { throw .dataLoss }
         var part = buffer._mutatingExtracting(first: length)
-        try readFlash(at: address + EntryHeader.size, into: &part)
+        try readFlash(at: address &+ EntryHeader.size, into: &part)
         return length
     }
 
@@ -100,9 +100,9 @@ extension KeyValueStore {
         var whole = buffer.mutableSpan
         var first = true
         while offset < size {
-            let length = min(ChunkBuffer.count, size - offset)
+            let length = min(ChunkBuffer.count, size &- offset)
             var span = whole._mutatingExtracting(first: length)
-            try readFlash(at: address + offset, into: &span)
+            try readFlash(at: address &+ offset, into: &span)
             if first && headerAlreadyRead {
                 keyHash = KeyHash.of(span.span.extracting(0..<min(Int(header.keyLength), length)))
             }
@@ -119,7 +119,7 @@ extension KeyValueStore {
             // has to be read once (the caller uses the key from it).
             if checksum.byteCount == 0 && headerAlreadyRead { return keyHash }
             first = false
-            offset += length
+            offset &+= length
         }
         guard checksum.matches(field: header.checksumField, state: state) else { throw .dataLoss }
         return keyHash
@@ -140,10 +140,10 @@ extension KeyValueStore {
     func readValue(_ entry: LocatedEntry, into buffer: inout MutableSpan<UInt8>, offset: Int) throws(KVSError) -> Int {
         let size = entry.header.valueSize
         guard offset >= 0, offset <= size else { throw .outOfRange }
-        let remaining = size - offset
+        let remaining = size &- offset
         let count = min(buffer.count, remaining)
         if count > 0 {
-            let address = entry.address + EntryHeader.size + Int(entry.header.keyLength) + offset
+            let address = entry.address &+ EntryHeader.size &+ Int(entry.header.keyLength) &+ offset
             try buffer.withUnsafeMutableBufferPointer { bytes throws(KVSError) in
                 var part = bytes.extracting(0..<count).mutableSpan
                 try readFlash(at: address, into: &part)
@@ -157,16 +157,16 @@ extension KeyValueStore {
     /// 256 bytes). A read error counts as a difference.
     func valueMatches(_ entry: LocatedEntry, _ value: Span<UInt8>) -> Bool {
         guard entry.header.valueSize == value.count else { return false }
-        let start = entry.address + EntryHeader.size + Int(entry.header.keyLength)
+        let start = entry.address &+ EntryHeader.size &+ Int(entry.header.keyLength)
         var chunk = ChunkBuffer(repeating: 0)
         var whole = chunk.mutableSpan
         var offset = 0
         while offset < value.count {
-            let length = min(ChunkBuffer.count, value.count - offset)
+            let length = min(ChunkBuffer.count, value.count &- offset)
             var span = whole._mutatingExtracting(first: length)
-            guard (try? readFlash(at: start + offset, into: &span)) != nil else { return false }
-            for index in 0..<length where span[index] != value[offset + index] { return false }
-            offset += length
+            guard (try? readFlash(at: start &+ offset, into: &span)) != nil else { return false }
+            for index in 0..<length where span[index] != value[offset &+ index] { return false }
+            offset &+= length
         }
         return true
     }
@@ -194,15 +194,15 @@ extension KeyValueStore {
         try append(header.encoded().span, to: &writer)
         if let source {
             var remaining = header.contentSize
-            var from = source + EntryHeader.size
+            var from = source &+ EntryHeader.size
             while remaining > 0 {
-                let length = min(writer.chunkSize - writer.filled, remaining)
+                let length = min(writer.chunkSize &- writer.filled, remaining)
                 var whole = writer.buffer.mutableSpan
-                var span = whole._mutatingExtracting(writer.filled..<(writer.filled + length))
+                var span = whole._mutatingExtracting(writer.filled..<(writer.filled &+ length))
                 try readFlash(at: from, into: &span)
-                writer.filled += length
-                from += length
-                remaining -= length
+                writer.filled &+= length
+                from &+= length
+                remaining &-= length
                 if writer.filled == writer.chunkSize { try writeChunk(&writer, length: writer.chunkSize) }
             }
         } else {
@@ -228,13 +228,13 @@ extension KeyValueStore {
         var whole = chunk.mutableSpan
         var offset = 0
         while offset < header.contentSize {
-            let length = min(32, header.contentSize - offset)
+            let length = min(32, header.contentSize &- offset)
             var part = whole._mutatingExtracting(first: length)
-            try readFlash(at: entry.address + EntryHeader.size + offset, into: &part)
+            try readFlash(at: entry.address &+ EntryHeader.size &+ offset, into: &part)
             state = checksum.update(state, part.span)
-            offset += length
+            offset &+= length
         }
-        state = checksum.updateWithZeros(state, count: header.entrySize - EntryHeader.size - header.contentSize)
+        state = checksum.updateWithZeros(state, count: header.entrySize &- EntryHeader.size &- header.contentSize)
         header.checksumField = checksum.fieldValue(state)
         return header
     }
@@ -244,10 +244,10 @@ extension KeyValueStore {
     private func append(_ bytes: Span<UInt8>, to writer: inout AlignedWriter) throws(KVSError) {
         var index = 0
         while index < bytes.count {
-            let length = min(writer.chunkSize - writer.filled, bytes.count - index)
-            for offset in 0..<length { writer.buffer[writer.filled + offset] = bytes[index + offset] }
-            writer.filled += length
-            index += length
+            let length = min(writer.chunkSize &- writer.filled, bytes.count &- index)
+            for offset in 0..<length { writer.buffer[writer.filled &+ offset] = bytes[index &+ offset] }
+            writer.filled &+= length
+            index &+= length
             if writer.filled == writer.chunkSize { try writeChunk(&writer, length: writer.chunkSize) }
         }
     }
@@ -261,7 +261,7 @@ extension KeyValueStore {
 
     private func writeChunk(_ writer: inout AlignedWriter, length: Int) throws(KVSError) {
         try partition.write(at: writer.address, writer.buffer.span.extracting(0..<length))
-        writer.address += length
+        writer.address &+= length
         writer.filled = 0
     }
 }

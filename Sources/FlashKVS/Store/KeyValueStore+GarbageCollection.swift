@@ -43,17 +43,17 @@ extension KeyValueStore {
         var mostReclaimable: Int? = nil
         // Visit, in rotation order after lastNewSector, only the sectors that
         // are empty or have room: the others can never be chosen.
-        var next = sectors.lastNewSector + 1 == count ? 0 : sectors.lastNewSector + 1
+        var next = sectors.lastNewSector &+ 1 == count ? 0 : sectors.lastNewSector &+ 1
         var remaining = count
         while remaining > 0 {
-            let end = min(count, next + remaining)
+            let end = min(count, next &+ remaining)
             guard let sector = sectors.firstEmptyOrWithRoom(for: size, in: next..<end) else {
-                remaining -= end - next
+                remaining &-= end &- next
                 next = 0
                 continue
             }
-            remaining -= sector + 1 - next
-            next = sector + 1 == count ? 0 : sector + 1
+            remaining &-= sector &+ 1 &- next
+            next = sector &+ 1 == count ? 0 : sector &+ 1
             if isAvoided(sector, avoid) { continue }
             let empty = sectors.isEmpty(sector)
             if !empty {
@@ -87,7 +87,7 @@ extension KeyValueStore {
         // One pass in rotation order: the first fully stale sector wins at
         // once; the other two choices keep the first of equals.
         for _ in 0..<count {
-            next = next + 1 == count ? 0 : next + 1
+            next = next &+ 1 == count ? 0 : next &+ 1
             let valid = sectors.validBytes(next), reclaimable = sectors.recoverableBytes(next)
             guard reclaimable > reclaimableBest || valid > validBest || (valid == 0 && reclaimable > 0),
                   !isAvoided(next, avoid) else { continue }
@@ -112,7 +112,7 @@ extension KeyValueStore {
         var collected = false
         for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) && !isAvoided(sector, avoid) {
             if (try? garbageCollectSector(sector, avoiding: avoid)) != nil {
-                corruptSectorsRecovered += 1
+                corruptSectorsRecovered &+= 1
                 collected = true
             }
         }
@@ -132,12 +132,12 @@ extension KeyValueStore {
             // the address slots instead of a division per copy of every key.
             let base = sectors.base(of: sector)
             var slot = 0
-            while let found = keys.nextSlot(withAddressIn: base..<(base + sectorSize), from: slot) {
+            while let found = keys.nextSlot(withAddressIn: base..<(base &+ sectorSize), from: slot) {
                 let descriptor = found / redundancy
                 var copy = found % redundancy
                 do throws(KVSError) {
                     try relocate(descriptor, copy: copy, avoiding: avoid)
-                    copy += 1
+                    copy &+= 1
                 } catch .resourceExhausted where sectors.isCorrupt(sector) && keys.addressCount(descriptor) > 1 {
                     // Repairing a corrupt sector with no room for this copy
                     // anywhere but beside the key's other copies: drop it;
@@ -149,13 +149,13 @@ extension KeyValueStore {
                     keys.removeAddress(descriptor, copy: copy)
                 }
                 // Next slot: after this copy, or this one again if the last copy moved into it.
-                slot = descriptor * redundancy + copy
+                slot = descriptor &* redundancy &+ copy
             }
         }
         guard sectors.validBytes(sector) == 0 else { throw .internal }
         if !sectors.isEmpty(sector) {
             sectors.markCorrupt(sector)
-            sectorEraseCount += 1
+            sectorEraseCount &+= 1
             try partition.erase(at: sectors.base(of: sector))
             sectors.setWritable(sector, sectorSize)
         }

@@ -56,7 +56,7 @@ extension KeyValueStore {
         var result = rebuildMetadata(deep: deep)
         var rescans = 0
         while lastScan.failedReads > 0 && rescans < 2 {
-            rescans += 1
+            rescans &+= 1
             errorDetected = knownErrors
             result = rebuildMetadata(deep: deep)
         }
@@ -80,13 +80,13 @@ extension KeyValueStore {
         keys.removeAll()
         lastScan = ScanReport()
         let failedReadsBefore = failedReads
-        defer { lastScan.failedReads = failedReads - failedReadsBefore }
+        defer { lastScan.failedReads = failedReads &- failedReadsBefore }
         var foundEmptySector = false
         var parsedEntries = 0
         for sector in 0..<sectorCount {
-            parsedEntries += scanSector(sector, deep: deep)
+            parsedEntries &+= scanSector(sector, deep: deep)
             if sectors.isEmpty(sector) { foundEmptySector = true }
-            if sectors.isCorrupt(sector) { lastScan.corruptSectors += 1 }
+            if sectors.isCorrupt(sector) { lastScan.corruptSectors &+= 1 }
         }
         lastScan.unrecognizedData = parsedEntries == 0 && lastScan.corruptSectors > 0 && !looksLikeOneTornWrite()
 
@@ -94,14 +94,14 @@ extension KeyValueStore {
         var newestID: UInt32 = 0
         var newestAddress: Int? = nil
         for key in 0..<keys.count {
-            if keys.addressCount(key) < redundancy { keysMissingCopies += 1 }
+            if keys.addressCount(key) < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
             while copy < keys.addressCount(key) {
                 let address = keys.address(key, copy: copy)
                 do {
                     let header = try readHeader(at: address)
                     sectors.addValid(sectors.sector(of: address), header.entrySize)
-                    copy += 1
+                    copy &+= 1
                 } catch {
                     errorDetected = true
                     sectors.markCorrupt(sectors.sector(of: address))
@@ -114,7 +114,7 @@ extension KeyValueStore {
             let count = keys.addressCount(key)
             if keys.transactionID(key) > newestID && count > 0 {
                 newestID = keys.transactionID(key)
-                newestAddress = keys.address(key, copy: count - 1)
+                newestAddress = keys.address(key, copy: count &- 1)
             }
         }
         lastTransactionID = max(lastTransactionID, newestID)
@@ -150,7 +150,7 @@ extension KeyValueStore {
     /// - Returns: the number of entries that parsed and verified.
     private func scanSector(_ sector: Int, deep: Bool) -> Int {
         let base = sectors.base(of: sector)
-        let end = base + sectorSize
+        let end = base &+ sectorSize
         var address = base
         var corruptBytes = 0
         var parsed = 0
@@ -161,20 +161,20 @@ extension KeyValueStore {
         @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
         func skipCorruptBytes() -> Int? {
             errorDetected = true
-            if let previous = pending { corruptBytes += record(previous) }
+            if let previous = pending { corruptBytes &+= record(previous) }
             pending = nil
             let found = findNextEntry(after: address, sectorEnd: end)
-            corruptBytes += (found ?? end) - address
+            corruptBytes &+= (found ?? end) &- address
             return found
         }
         while address < end {
             var next = address
             do throws(KVSError) {
                 let loaded = try loadEntry(at: address)
-                if let previous = pending { corruptBytes += record(previous) }
+                if let previous = pending { corruptBytes &+= record(previous) }
                 pending = loaded
-                parsed += 1
-                next = address + loaded.header.entrySize
+                parsed &+= 1
+                next = address &+ loaded.header.entrySize
             } catch .notFound {
                 // Erased space ends the sector, if the rest is erased too
                 // (pw_kvs stops here unchecked and loses entries after a gap).
@@ -186,26 +186,26 @@ extension KeyValueStore {
                     reachedErasedSpace = true
                     break
                 }
-                lastScan.gapsFound += 1
+                lastScan.gapsFound &+= 1
                 guard let found = skipCorruptBytes() else { break }
                 next = found
             } catch {
-                lastScan.corruptEntries += 1
+                lastScan.corruptEntries &+= 1
                 guard let found = skipCorruptBytes() else { break }
                 next = found
             }
             address = next
-            sectors.setWritable(sector, end - address)
+            sectors.setWritable(sector, end &- address)
         }
         if let last = pending {
-            let frontier = reachedErasedSpace || last.address + last.header.entrySize == end
+            let frontier = reachedErasedSpace || last.address &+ last.header.entrySize == end
             if frontier && !isStable(last) {
-                lastScan.corruptEntries += 1
+                lastScan.corruptEntries &+= 1
                 errorDetected = true
-                corruptBytes += last.header.entrySize
-                parsed -= 1
+                corruptBytes &+= last.header.entrySize
+                parsed &-= 1
             } else {
-                corruptBytes += record(last)
+                corruptBytes &+= record(last)
             }
         }
         if corruptBytes > 0 {
@@ -225,9 +225,9 @@ extension KeyValueStore {
             // A valid entry whose key does not fit the key table: never erase
             // this flash (see ScanReport.entriesNotLoaded), unless asked to.
             if discardingUnindexedData { return entry.header.entrySize }
-            lastScan.entriesNotLoaded += 1
+            lastScan.entriesNotLoaded &+= 1
         } catch {
-            lastScan.corruptEntries += 1
+            lastScan.corruptEntries &+= 1
             errorDetected = true
             return entry.header.entrySize
         }
@@ -250,11 +250,11 @@ extension KeyValueStore {
         var hash: UInt32 = 0x811C_9DC5
         var offset = 0
         while offset < count {
-            let length = min(ChunkBuffer.count, count - offset)
+            let length = min(ChunkBuffer.count, count &- offset)
             var span = whole._mutatingExtracting(first: length)
-            try readFlash(at: address + offset, into: &span)
+            try readFlash(at: address &+ offset, into: &span)
             for index in 0..<length { hash = (hash ^ UInt32(span[index])) &* 0x0100_0193 }
-            offset += length
+            offset &+= length
         }
         return hash
     }
@@ -265,7 +265,7 @@ extension KeyValueStore {
     ///   entry; read errors.
     private func loadEntry(at address: Int) throws(KVSError) -> LoadedEntry {
         // A header that would cross the sector end cannot be an entry.
-        guard address % sectorSize + EntryHeader.size <= sectorSize else { throw .notFound }
+        guard address % sectorSize &+ EntryHeader.size <= sectorSize else { throw .notFound }
         let header = try readHeader(at: address)
         guard header.keyLength > 0 else { throw .dataLoss }
         let hash = try verifyInFlash(header, at: address, headerAlreadyRead: true)
@@ -301,7 +301,7 @@ extension KeyValueStore {
     /// clears bits, so every 0 bit of the known magic is 0 there too).
     /// Anything else that does not parse is taken for another format.
     private func looksLikeOneTornWrite() -> Bool {
-        guard lastScan.corruptEntries + lastScan.gapsFound == 1, lastScan.corruptSectors == 1 else { return false }
+        guard lastScan.corruptEntries &+ lastScan.gapsFound == 1, lastScan.corruptSectors == 1 else { return false }
         for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) {
             var bytes = InlineArray<4, UInt8>(repeating: 0)
             var span = bytes.mutableSpan
@@ -316,7 +316,7 @@ extension KeyValueStore {
     /// starts with a known magic (one 4-byte read per position; read errors
     /// skip the position).
     private func findNextEntry(after address: Int, sectorEnd: Int) -> Int? {
-        var candidate = alignUp(address + EntryHeader.size, EntryHeader.size)
+        var candidate = alignUp(address &+ EntryHeader.size, EntryHeader.size)
         var bytes = InlineArray<4, UInt8>(repeating: 0)
         while candidate < sectorEnd {
             var span = bytes.mutableSpan
@@ -324,7 +324,7 @@ extension KeyValueStore {
                format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil {
                 return candidate
             }
-            candidate += EntryHeader.size
+            candidate &+= EntryHeader.size
         }
         return nil
     }
@@ -336,11 +336,11 @@ extension KeyValueStore {
         var whole = buffer.mutableSpan
         var address = start
         while address < end {
-            let length = min(ChunkBuffer.count, end - address)
+            let length = min(ChunkBuffer.count, end &- address)
             var span = whole._mutatingExtracting(first: length)
             try readFlash(at: address, into: &span)
             for index in 0..<length where span[index] != erased { return false }
-            address += length
+            address &+= length
         }
         return true
     }

@@ -54,7 +54,7 @@ extension KeyValueStore {
             public mutating func next() -> Item? {
                 while position < store.keys.count {
                     let descriptor = position
-                    position += 1
+                    position &+= 1
                     if !store.keys.isDeleted(descriptor) { return store.item(descriptor) }
                 }
                 return nil

@@ -68,7 +68,8 @@ extension KeyValueStore {
         } catch {
             firstError = error
         }
-        let threshold = partition.size * 70 / 100
+        let size = partition.size  // 70 % of it, exactly, without overflow for any partition size
+        let threshold = size / 10 &* 7 &+ size % 10 &* 7 / 10
         let force = heavy || sectors.totalValidBytes > threshold || migrated > 0
         let start = sectors.lastNewSector
         let passError = collectPass(startingAfter: start, force: force)
@@ -93,7 +94,7 @@ extension KeyValueStore {
     private func collectPass(startingAfter start: Int, force: Bool) -> KVSError? {
         let count = partition.sectorCount
         for step in 0..<count {
-            let sector = (start + 1 + step) % count
+            let sector = (start &+ 1 &+ step) % count
             if sectors.recoverableBytes(sector) > 0 && (force || sectors.validBytes(sector) == 0) {
                 do {
                     try garbageCollectSector(sector, avoiding: AvoidList())
@@ -112,7 +113,7 @@ extension KeyValueStore {
         var descriptor = 0
         while descriptor < keys.count {
             guard keys.isDeleted(descriptor) else {
-                descriptor += 1
+                descriptor &+= 1
                 continue
             }
             let size = try readEntry(descriptor).header.entrySize
@@ -130,7 +131,7 @@ extension KeyValueStore {
         for descriptor in 0..<keys.count {
             let entry = try readEntry(descriptor)
             if entry.header.magic == primary.magic { continue }
-            migrated += 1
+            migrated &+= 1
             lastTransactionID &+= 1
             let header = try updatedHeader(entry, format: primary, transactionID: lastTransactionID)
             try reserveAddresses(size: header.entrySize)

@@ -81,7 +81,7 @@ extension KeyValueStore {
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
             var span = stored._mutatingExtracting(first: key.count)
-            if (try? readFlash(at: address + EntryHeader.size, into: &span)) != nil,
+            if (try? readFlash(at: address &+ EntryHeader.size, into: &span)) != nil,
                KeyHash.of(span.span) == hash {
                 identified = true
             } else if let header = try? readHeader(at: address), (try? verifyInFlash(header, at: address)) != nil {

@@ -41,7 +41,7 @@ extension KeyValueStore {
             let corruptBefore = corruptSectorCount
             firstError = repairCorruptSectors()
             freeSectorError = ensureErasedSectorExists()
-            rounds += 1
+            rounds &+= 1
             if corruptSectorCount >= corruptBefore { break }
         }
         if let error = freeSectorError { firstError = firstError ?? error }
@@ -55,7 +55,7 @@ extension KeyValueStore {
 
     private var corruptSectorCount: Int {
         var count = 0
-        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) { count += 1 }
+        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) { count &+= 1 }
         return count
     }
 
@@ -71,7 +71,7 @@ extension KeyValueStore {
             for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) {
                 do {
                     try garbageCollectSector(sector, avoiding: AvoidList())
-                    corruptSectorsRecovered += 1
+                    corruptSectorsRecovered &+= 1
                 } catch {
                     if recorded == nil || recorded == .resourceExhausted { recorded = error }
                 }
@@ -98,7 +98,7 @@ extension KeyValueStore {
         for descriptor in 0..<keys.count where keys.addressCount(descriptor) < redundancy {
             do {
                 try addMissingCopies(descriptor)
-                missingRedundantEntriesRecovered += 1
+                missingRedundantEntriesRecovered &+= 1
             } catch {
                 firstError = firstError ?? error
             }

@@ -29,10 +29,10 @@ extension KeyValueStore {
             if !reserveSkipped && sectors.isEmpty(sector) {
                 reserveSkipped = true
             } else {
-                stats.writableBytes += sectors.writableBytes(sector)
+                stats.writableBytes &+= sectors.writableBytes(sector)
             }
-            stats.inUseBytes += sectors.validBytes(sector)
-            stats.reclaimableBytes += sectors.recoverableBytes(sector)
+            stats.inUseBytes &+= sectors.validBytes(sector)
+            stats.reclaimableBytes &+= sectors.recoverableBytes(sector)
         }
         stats.sectorEraseCount = sectorEraseCount
         stats.corruptSectorsRecovered = corruptSectorsRecovered

@@ -23,7 +23,8 @@ extension KeyValueStore {
         lastWriteState = .notWritten
         try checkKey(key)
         guard state == .ready else { throw .failedPrecondition }
-        guard alignUp(EntryHeader.size + key.count + value.count, entryAlignment) <= sectorSize else {
+        guard value.count <= sectorSize, alignUp(EntryHeader.size &+ key.count &+ value.count, entryAlignment) <= sectorSize
+        else {
             throw .invalidArgument
         }
         let descriptor: Int
@@ -78,7 +79,7 @@ extension KeyValueStore {
             lastWriteState = .committed
             return
         }
-        let size = alignUp(EntryHeader.size + key.count + (deleted ? 0 : value.count), entryAlignment)
+        let size = alignUp(EntryHeader.size &+ key.count &+ (deleted ? 0 : value.count), entryAlignment)
         var header: EntryHeader
         var retried = false
         while true {
@@ -177,8 +178,8 @@ extension KeyValueStore {
                 guard collectCorruptSectors(avoiding: avoid) else { throw .resourceExhausted }
             }
             result = findSpace(size: size, forRelocation: false, avoiding: avoid)
-            rounds += 1
-            if rounds > partition.sectorCount + 2 { throw .resourceExhausted }
+            rounds &+= 1
+            if rounds > partition.sectorCount &+ 2 { throw .resourceExhausted }
         }
         guard let result else { throw .resourceExhausted }
         return result

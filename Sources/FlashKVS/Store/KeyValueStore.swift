@@ -148,7 +148,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
         // Entries start at multiples of 16 within sectors: with sectors that
         // are multiples of 16 in a partition of at most 1 MiB, an address
         // fits 16 bits as a count of 16-byte units.
-        let narrowAddresses = partition.sectorSize % 16 == 0 && partition.size <= 0x10000 * 16
+        let narrowAddresses = partition.sectorSize % 16 == 0 && partition.size <= 0x10000 &* 16
         keys = KeyTable(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
         sectors = SectorTable(sectorSize: partition.sectorSize, capacity: maxSectors)
         reserved = FixedArray(repeating: 0, count: redundancy)
@@ -179,7 +179,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
     /// The newest transaction id (each written entry takes the next one).
     public var transactionCount: UInt32 { lastTransactionID }
     /// Largest key length plus value length that fits one sector.
-    public var maxKeyValueSize: Int { partition.sectorSize - EntryHeader.size }
+    public var maxKeyValueSize: Int { partition.sectorSize &- EntryHeader.size }
     /// The format new entries are written in.
     public var primaryFormat: EntryFormat { formats[0] }
 

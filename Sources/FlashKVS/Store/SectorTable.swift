@@ -39,11 +39,11 @@ struct SectorTable: ~Copyable {
     init(sectorSize: Int, capacity: Int) {
         let header = MemoryLayout<Fields>.stride
         let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: header + 4 * capacity, alignment: MemoryLayout<Fields>.alignment)
+            byteCount: header &+ 4 &* capacity, alignment: MemoryLayout<Fields>.alignment)
         fields = raw.bindMemory(to: Fields.self, capacity: 1)
         fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0))
         counts = UnsafeMutableBufferPointer(
-            start: (raw + header).bindMemory(to: UInt16.self, capacity: 2 * capacity), count: 2 * capacity)
+            start: (raw + header).bindMemory(to: UInt16.self, capacity: 2 &* capacity), count: 2 &* capacity)
         counts.initialize(repeating: 0)
     }
 
@@ -59,22 +59,22 @@ struct SectorTable: ~Copyable {
     #endif
     private func writable(_ sector: Int) -> UInt16 {
         check(sector)
-        return counts[2 * sector]
+        return counts[2 &* sector]
     }
     private func valid(_ sector: Int) -> UInt16 {
         check(sector)
-        return counts[2 * sector + 1]
+        return counts[2 &* sector &+ 1]
     }
     #if $Embedded
     @inline(never)
     #endif
     private func setWritable(_ sector: Int, _ value: UInt16) {
         check(sector)
-        counts[2 * sector] = value
+        counts[2 &* sector] = value
     }
     private func setValid(_ sector: Int, _ value: UInt16) {
         check(sector)
-        counts[2 * sector + 1] = value
+        counts[2 &* sector &+ 1] = value
     }
 
     /// Marks `count` sectors erased and empty.
@@ -91,7 +91,7 @@ struct SectorTable: ~Copyable {
     @inline(never)
     #endif
     func sector(of address: Int) -> Int { address / sectorSize }
-    func base(of sector: Int) -> Int { sector * sectorSize }
+    func base(of sector: Int) -> Int { sector &* sectorSize }
 
     func writableBytes(_ sector: Int) -> Int {
         let bytes = writable(sector)
@@ -106,12 +106,12 @@ struct SectorTable: ~Copyable {
     func isEmpty(_ sector: Int) -> Bool { writable(sector) == UInt16(truncatingIfNeeded: sectorSize) }
     /// Stale, deleted-but-unneeded and corrupt bytes: what an erase frees.
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func recoverableBytes(_ sector: Int) -> Int { sectorSize - validBytes(sector) - writableBytes(sector) }
+    func recoverableBytes(_ sector: Int) -> Int { sectorSize &- validBytes(sector) &- writableBytes(sector) }
     /// Where the next entry appended to `sector` goes.
     #if $Embedded
     @inline(never)
     #endif
-    func nextWritableAddress(_ sector: Int) -> Int { base(of: sector) + sectorSize - writableBytes(sector) }
+    func nextWritableAddress(_ sector: Int) -> Int { base(of: sector) &+ sectorSize &- writableBytes(sector) }
 
     #if $Embedded
     @inline(never)
@@ -123,15 +123,15 @@ struct SectorTable: ~Copyable {
     func markCorrupt(_ sector: Int) { setWritable(sector, Self.corruptMarker) }
     func removeWritable(_ sector: Int, _ bytes: Int) {
         guard !isCorrupt(sector) else { return }
-        setWritable(sector, max(writableBytes(sector) - bytes, 0))
+        setWritable(sector, max(writableBytes(sector) &- bytes, 0))
     }
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func addValid(_ sector: Int, _ bytes: Int) {
-        setValid(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) + bytes, 0xFFFF)))
+        setValid(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) &+ bytes, 0xFFFF)))
     }
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func removeValid(_ sector: Int, _ bytes: Int) {
-        setValid(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) - bytes, 0)))
+        setValid(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) &- bytes, 0)))
     }
 
     /// The first sector in `range` that is empty or has `size` writable
@@ -140,7 +140,7 @@ struct SectorTable: ~Copyable {
     func firstEmptyOrWithRoom(for size: Int, in range: Range<Int>) -> Int? {
         let full = UInt16(truncatingIfNeeded: sectorSize)
         for sector in range {
-            let bytes = counts[2 * sector]
+            let bytes = counts[2 &* sector]
             if bytes != Self.corruptMarker && (bytes == full || Int(bytes) >= size) { return sector }
         }
         return nil
@@ -149,7 +149,7 @@ struct SectorTable: ~Copyable {
     /// Bytes of valid entries in all sectors.
     var totalValidBytes: Int {
         var total = 0
-        for sector in 0..<count { total += validBytes(sector) }
+        for sector in 0..<count { total &+= validBytes(sector) }
         return total
     }
 
