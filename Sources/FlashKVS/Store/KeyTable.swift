@@ -1,7 +1,7 @@
 /// The store's index of keys: one descriptor per key (deleted keys included),
 /// in pw_kvs key-table order, with up to `redundancy` flash addresses each.
 ///
-/// All of it lives in one allocation. RAM per key: 4 (hash) + 4
+/// It lives in storage the store allocates (and frees). RAM per key: 4 (hash) + 4
 /// (transaction id) + 1 (key length and deleted flag) + 2 x redundancy
 /// (addresses, in 16-byte units, when the partition is at most 1 MiB of
 /// sectors that are multiples of 16 bytes; else 4 x redundancy) bytes.
@@ -10,14 +10,14 @@
 /// O(1) on average; smaller tables are searched by a scan of the hashes,
 /// as fast as a probe at that size. Order-changing removal (heavy
 /// maintenance) rebuilds the index in O(n).
-struct KeyTable: ~Copyable {
+struct KeyTable {
     /// Largest capacity searched without an index.
     static let linearSearchLimit = 64
     private static let deletedFlag: UInt8 = 0x80
     private static let noNarrowAddress = UInt16.max
     private static let noWideAddress = UInt32.max
 
-    /// The table's fields, at the start of its allocation. The table itself
+    /// The table's fields, at the start of its storage. The table itself
     /// is one pointer: a 48-byte struct was copied to the stack for every
     /// call the store made on it (0.9 kB of device code).
     private struct Fields {
@@ -56,10 +56,11 @@ struct KeyTable: ~Copyable {
     private var indexMask: Int { fields.pointee.indexMask }
     private var keyInfo: UnsafeMutablePointer<UInt8> { fields.pointee.keyInfo }
 
-    /// Bytes of the per-key arrays and the index for `capacity` keys (the
-    /// allocation adds the fields in front of them).
+    /// Bytes the table occupies at the start of the storage it is created
+    /// in: its fields, the per-key arrays and the index.
     static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
-        9 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy &+ 2 &* indexSlots(capacity: capacity)
+        MemoryLayout<Fields>.stride &+ 9 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy
+            &+ 2 &* indexSlots(capacity: capacity)
     }
 
     /// Index slots for `capacity` keys: 0 up to ``linearSearchLimit``, else
@@ -71,35 +72,34 @@ struct KeyTable: ~Copyable {
         return slots
     }
 
+    /// Creates an empty table in the first ``byteCount(capacity:redundancy:narrowAddresses:)``
+    /// bytes of `storage`, which the store owns (and frees).
     /// - Parameter narrowAddresses: whether every address the table will
     ///   hold is a multiple of 16 below 1 MiB (stored in 2 bytes).
-    /// - Precondition: `1 <= capacity <= 32767`, `redundancy >= 1`.
-    init(capacity: Int, redundancy: Int, narrowAddresses: Bool) {
+    /// - Precondition: `storage` is aligned for pointers; `1 <= capacity <= 32767`,
+    ///   `1 <= redundancy <= 255`.
+    init(at storage: UnsafeMutableRawPointer, capacity: Int, redundancy: Int, narrowAddresses: Bool) {
         let slots = Self.indexSlots(capacity: capacity)
         let byteCount = Self.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
         let addressBytes = (narrowAddresses ? 2 : 4) &* capacity &* redundancy
-        let header = MemoryLayout<Fields>.stride
         // Layout: fields, hashes, transaction ids, addresses, index, key
         // info; all zero except the addresses, whose "none" value is all ones.
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: header &+ byteCount, alignment: MemoryLayout<Fields>.alignment)
-        let storage = raw + header
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
-        let addresses = storage + 8 &* capacity
+        let arrays = storage + MemoryLayout<Fields>.stride
+        arrays.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount &- MemoryLayout<Fields>.stride)
+        let addresses = arrays + 8 &* capacity
         addresses.initializeMemory(as: UInt8.self, repeating: 0xFF, count: addressBytes)
         let indexStart = addresses + addressBytes
-        fields = raw.bindMemory(to: Fields.self, capacity: 1)
+        fields = storage.bindMemory(to: Fields.self, capacity: 1)
         fields.initialize(to: Fields(
             capacity: capacity, redundancy: redundancy, count: 0, deletedCount: 0,
-            hashes: storage.bindMemory(to: UInt32.self, capacity: capacity),
-            transactionIDs: (storage + 4 &* capacity).bindMemory(to: UInt32.self, capacity: capacity),
-            narrowAddresses: narrowAddresses ? addresses.bindMemory(to: UInt16.self, capacity: capacity * redundancy) : nil,
-            wideAddresses: narrowAddresses ? nil : addresses.bindMemory(to: UInt32.self, capacity: capacity * redundancy),
+            hashes: arrays.bindMemory(to: UInt32.self, capacity: capacity),
+            transactionIDs: (arrays + 4 &* capacity).bindMemory(to: UInt32.self, capacity: capacity),
+            narrowAddresses: narrowAddresses ? addresses.bindMemory(to: UInt16.self, capacity: capacity &* redundancy) : nil,
+            wideAddresses: narrowAddresses ? nil : addresses.bindMemory(to: UInt32.self, capacity: capacity &* redundancy),
             index: slots > 0 ? indexStart.bindMemory(to: UInt16.self, capacity: slots) : nil,
             indexMask: slots &- 1,
             keyInfo: (indexStart + 2 &* slots).bindMemory(to: UInt8.self, capacity: capacity)))
     }
-
-    deinit { UnsafeMutableRawPointer(fields).deallocate() }
 
     var isFull: Bool { count == capacity }
     var presentCount: Int { count &- deletedCount }
@@ -199,14 +199,14 @@ struct KeyTable: ~Copyable {
     /// Records another copy of `key`'s current version.
     /// - Precondition: fewer than `redundancy` copies recorded.
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    mutating func addAddress(_ key: Int, _ address: Int) {
+    func addAddress(_ key: Int, _ address: Int) {
         let copy = addressCount(key)
         precondition(copy < redundancy)
         setAddress(address, inSlot: key &* redundancy &+ copy)
     }
 
     /// Replaces copy `copy` of `key` with `address`.
-    mutating func replaceAddress(_ key: Int, copy: Int, with address: Int) {
+    func replaceAddress(_ key: Int, copy: Int, with address: Int) {
         check(key)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
         setAddress(address, inSlot: key &* redundancy &+ copy)
@@ -214,7 +214,7 @@ struct KeyTable: ~Copyable {
 
     /// Forgets copy `copy` of `key`; the last copy takes its slot.
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    mutating func removeAddress(_ key: Int, copy: Int) {
+    func removeAddress(_ key: Int, copy: Int) {
         let base = key &* redundancy
         let last = addressCount(key) &- 1
         precondition(copy >= 0 && copy <= last)
@@ -243,7 +243,7 @@ struct KeyTable: ~Copyable {
     /// Adds a descriptor with a single address; returns its position.
     /// - Precondition: not full, and no descriptor has `hash`.
     @discardableResult
-    mutating func append(hash: UInt32, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) -> Int {
+    func append(hash: UInt32, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) -> Int {
         precondition(count < capacity)
         let key = count
         count &+= 1
@@ -255,7 +255,7 @@ struct KeyTable: ~Copyable {
     }
 
     /// Makes `address` the only copy of a new version of `key`.
-    mutating func reset(_ key: Int, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) {
+    func reset(_ key: Int, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) {
         let wasDeleted = isDeleted(key)
         transactionIDs[key] = transactionID
         keyInfo[key] = UInt8(truncatingIfNeeded: keyLength & 0x3F) | (deleted ? Self.deletedFlag : 0)
@@ -267,7 +267,7 @@ struct KeyTable: ~Copyable {
 
     /// Removes descriptor `key`; the last descriptor moves into its place
     /// (iteration order changes, as in pw_kvs). Rebuilds the index: O(n).
-    mutating func remove(_ key: Int) {
+    func remove(_ key: Int) {
         if isDeleted(key) { deletedCount &-= 1 }
         let last = count &- 1
         if key != last {
@@ -284,7 +284,7 @@ struct KeyTable: ~Copyable {
     }
 
     /// Forgets every key.
-    mutating func removeAll() {
+    func removeAll() {
         for slot in 0..<count &* redundancy { setAddress(nil, inSlot: slot) }
         count = 0
         deletedCount = 0

@@ -62,10 +62,11 @@ public final class KeyValueStore<Flash: FlashMemory> {
     }
 
     let formats: [EntryFormat]
-    var keys: KeyTable
-    var sectors: SectorTable
-    /// Addresses reserved for the copies of the entry being written.
-    let reserved: FixedArray<Int>
+    let keys: KeyTable
+    let sectors: SectorTable
+    /// Addresses reserved for the copies of the entry being written, one
+    /// per copy (indexed by copies, `0..<redundancy`: never checked).
+    let reserved: UnsafeMutablePointer<Int>
     var lastTransactionID: UInt32 {
         get { mutable.pointee.lastTransactionID }
         _modify { yield &mutable.pointee.lastTransactionID }
@@ -95,9 +96,11 @@ public final class KeyValueStore<Flash: FlashMemory> {
     /// Alignment of new entries: the partition alignment rounded up to 16.
     let entryAlignment: Int
 
-    /// The mutable state, allocated once: reached through a pointer, so its
-    /// accesses need no dynamic exclusivity checks (class stored properties
-    /// do, and in the hot paths they cost more than the work).
+    /// The mutable state, at the start of the store's one allocation,
+    /// which also holds the tables and `reserved`: reached through a
+    /// pointer, so its accesses need no dynamic exclusivity checks (class
+    /// stored properties do, and in the hot paths they cost more than the
+    /// work).
     let mutable: UnsafeMutablePointer<MutableState>
 
     struct MutableState {
@@ -136,8 +139,6 @@ public final class KeyValueStore<Flash: FlashMemory> {
               alignment <= 256, 16 % alignment == 0 || alignment % 16 == 0,
               partition.sectorSize % alignment == 0
         else { throw .invalidArgument }
-        mutable = .allocate(capacity: 1)
-        mutable.initialize(to: MutableState(partition: partition))
         self.formats = formats
         self.capacity = capacity
         self.maxSectors = maxSectors
@@ -149,14 +150,27 @@ public final class KeyValueStore<Flash: FlashMemory> {
         // are multiples of 16 in a partition of at most 1 MiB, an address
         // fits 16 bits as a count of 16-byte units.
         let narrowAddresses = partition.sectorSize % 16 == 0 && partition.size <= 0x10000 &* 16
-        keys = KeyTable(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
-        sectors = SectorTable(sectorSize: partition.sectorSize, capacity: maxSectors)
-        reserved = FixedArray(repeating: 0, count: redundancy)
+        // One allocation: the state, the key table, the sector table, then
+        // the reserved addresses, each part starting at a multiple of 8.
+        let keysStart = alignUp(MemoryLayout<MutableState>.stride, 8)
+        let sectorsStart = keysStart &+ alignUp(
+            KeyTable.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses), 8)
+        let reservedStart = sectorsStart &+ alignUp(SectorTable.byteCount(capacity: maxSectors), 8)
+        let storage = UnsafeMutableRawPointer.allocate(
+            byteCount: reservedStart &+ MemoryLayout<Int>.stride &* redundancy,
+            alignment: max(MemoryLayout<MutableState>.alignment, 8))
+        mutable = storage.bindMemory(to: MutableState.self, capacity: 1)
+        mutable.initialize(to: MutableState(partition: partition))
+        keys = KeyTable(at: storage + keysStart, capacity: capacity, redundancy: redundancy,
+                        narrowAddresses: narrowAddresses)
+        sectors = SectorTable(at: storage + sectorsStart, sectorSize: partition.sectorSize, capacity: maxSectors)
+        reserved = (storage + reservedStart).bindMemory(to: Int.self, capacity: redundancy)
+        reserved.initialize(repeating: 0, count: redundancy)
     }
 
     deinit {
         mutable.deinitialize(count: 1)
-        mutable.deallocate()
+        UnsafeMutableRawPointer(mutable).deallocate()
     }
 
     /// Creates a store with a single entry format.

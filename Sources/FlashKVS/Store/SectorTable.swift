@@ -1,6 +1,6 @@
 /// Per-sector accounting in RAM: the erased tail (`writable`) and the bytes
-/// of copies the key table points to (`valid`), 4 bytes per sector in one
-/// allocation, plus the wear-leveling origin `lastNewSector`.
+/// of copies the key table points to (`valid`), 4 bytes per sector in the
+/// store's storage, plus the wear-leveling origin `lastNewSector`.
 ///
 /// A corrupt sector stores the sentinel 0xFFFF as its writable count and
 /// reports 0 writable bytes, so nothing is appended to it until it is
@@ -9,12 +9,12 @@
 /// Accessors marked `@inline(never)` under `#if $Embedded` exist once in
 /// device code (0.4 kB less); hosts inline them (an update is 5 to 10 %
 /// faster).
-struct SectorTable: ~Copyable {
+struct SectorTable {
     static let corruptMarker: UInt16 = 0xFFFF
 
-    /// The table's fields, followed by the counts, in one allocation. The
-    /// table itself is three words: the store's calls copy it (keeping the
-    /// fields out of it saves about 0.5 kB of device code).
+    /// The table's fields, followed by the counts. The table itself is two
+    /// words: the store's calls copy it (keeping the fields out of it saves
+    /// about 0.5 kB of device code).
     private struct Fields {
         var sectorSize: Int
         var count: Int
@@ -36,18 +36,20 @@ struct SectorTable: ~Copyable {
         nonmutating set { fields.pointee.lastNewSector = newValue }
     }
 
-    init(sectorSize: Int, capacity: Int) {
-        let header = MemoryLayout<Fields>.stride
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: header &+ 4 &* capacity, alignment: MemoryLayout<Fields>.alignment)
-        fields = raw.bindMemory(to: Fields.self, capacity: 1)
+    /// Bytes the table occupies at the start of the storage it is created in.
+    static func byteCount(capacity: Int) -> Int { MemoryLayout<Fields>.stride &+ 4 &* capacity }
+
+    /// Creates a table of `capacity` erased sectors in the first
+    /// ``byteCount(capacity:)`` bytes of `storage`, which the store owns (and frees).
+    /// - Precondition: `storage` is aligned for pointers.
+    init(at storage: UnsafeMutableRawPointer, sectorSize: Int, capacity: Int) {
+        fields = storage.bindMemory(to: Fields.self, capacity: 1)
         fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0))
         counts = UnsafeMutableBufferPointer(
-            start: (raw + header).bindMemory(to: UInt16.self, capacity: 2 &* capacity), count: 2 &* capacity)
+            start: (storage + MemoryLayout<Fields>.stride).bindMemory(to: UInt16.self, capacity: 2 &* capacity),
+            count: 2 &* capacity)
         counts.initialize(repeating: 0)
     }
-
-    deinit { UnsafeMutableRawPointer(fields).deallocate() }
 
     /// Traps unless `sector` is below the capacity.
     @inline(__always)
@@ -78,7 +80,7 @@ struct SectorTable: ~Copyable {
     }
 
     /// Marks `count` sectors erased and empty.
-    mutating func reset(count: Int) {
+    func reset(count: Int) {
         self.count = count
         lastNewSector = 0
         for sector in 0..<count {
