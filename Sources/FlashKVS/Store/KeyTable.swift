@@ -65,6 +65,9 @@ struct KeyTable {
 
     /// Index slots for `capacity` keys: 0 up to ``linearSearchLimit``, else
     /// a power of two at least twice the capacity.
+    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    @inline(never)
+    #endif
     private static func indexSlots(capacity: Int) -> Int {
         guard capacity > linearSearchLimit else { return 0 }
         var slots = 4
@@ -122,6 +125,9 @@ struct KeyTable {
         check(key)
         return Int(keyInfo[key] & 0x3F)
     }
+    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    @inline(never)
+    #endif
     func isDeleted(_ key: Int) -> Bool {
         check(key)
         return keyInfo[key] & Self.deletedFlag != 0
@@ -243,6 +249,9 @@ struct KeyTable {
     /// Adds a descriptor with a single address; returns its position.
     /// - Precondition: not full, and no descriptor has `hash`.
     @discardableResult
+    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    @inline(never)
+    #endif
     func append(hash: UInt32, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) -> Int {
         precondition(count < capacity)
         let key = count
@@ -297,6 +306,9 @@ struct KeyTable {
         for entry in 0..<count { insertIntoIndex(entry) }
     }
 
+    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    @inline(never)
+    #endif
     private func insertIntoIndex(_ key: Int) {
         guard let index else { return }
         var slot = Self.slot(for: hashes[key], mask: indexMask)

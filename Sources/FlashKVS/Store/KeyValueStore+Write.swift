@@ -196,6 +196,9 @@ extension KeyValueStore {
     /// with `verifyOnWrite`, re-reads and verifies the copy; then accounts
     /// its bytes to the destination sector. A failure marks the destination
     /// corrupt and sets `errorDetected`.
+    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    @inline(never)
+    #endif
     func copyEntry(_ header: EntryHeader, from source: Int, toSectorAt destination: Int) throws(KVSError) {
         try placeEntry(header, key: Span(), value: Span(), copyingFrom: source, at: destination)
     }

@@ -95,6 +95,9 @@ struct SectorTable {
     func sector(of address: Int) -> Int { address / sectorSize }
     func base(of sector: Int) -> Int { sector &* sectorSize }
 
+    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    @inline(never)
+    #endif
     func writableBytes(_ sector: Int) -> Int {
         let bytes = writable(sector)
         return bytes == Self.corruptMarker ? 0 : Int(bytes)
