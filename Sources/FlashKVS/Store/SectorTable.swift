@@ -12,7 +12,7 @@
 struct SectorTable {
     static let corruptMarker: UInt16 = 0xFFFF
 
-    /// The table's fields, followed by the counts. The table itself is two
+    /// The table's fields, followed by the counts. The table itself is three
     /// words: the store's calls copy it (keeping the fields out of it saves
     /// about 0.5 kB of device code).
     private struct Fields {
