@@ -12,17 +12,20 @@
 struct SectorTable {
     static let corruptMarker: UInt16 = 0xFFFF
 
-    /// The table's fields, followed by the counts. The table itself is three
-    /// words: the store's calls copy it (keeping the fields out of it saves
-    /// about 0.5 kB of device code).
+    /// The table's fields, followed by the counts. The table itself is one
+    /// pointer, passed in one register to every call the store makes on it
+    /// (keeping the fields out of it saves about 0.5 kB of device code).
     private struct Fields {
         var sectorSize: Int
         var count: Int
         var lastNewSector: Int
+        var capacity: Int
     }
     private let fields: UnsafeMutablePointer<Fields>
-    /// Per sector, its writable count then its valid count.
-    private let counts: UnsafeMutableBufferPointer<UInt16>
+    /// Per sector, its writable count then its valid count (right after the fields).
+    private var counts: UnsafeMutablePointer<UInt16> {
+        UnsafeMutableRawPointer(fields + 1).assumingMemoryBound(to: UInt16.self)
+    }
 
     var sectorSize: Int { fields.pointee.sectorSize }
     private(set) var count: Int {
@@ -44,17 +47,15 @@ struct SectorTable {
     /// - Precondition: `storage` is aligned for pointers.
     init(at storage: UnsafeMutableRawPointer, sectorSize: Int, capacity: Int) {
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
-        fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0))
-        counts = UnsafeMutableBufferPointer(
-            start: (storage + MemoryLayout<Fields>.stride).bindMemory(to: UInt16.self, capacity: 2 &* capacity),
-            count: 2 &* capacity)
-        counts.initialize(repeating: 0)
+        fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity))
+        (storage + MemoryLayout<Fields>.stride).bindMemory(to: UInt16.self, capacity: 2 &* capacity)
+            .initialize(repeating: 0, count: 2 &* capacity)
     }
 
     /// Traps unless `sector` is below the capacity.
     @inline(__always)
     private func check(_ sector: Int) {
-        precondition(UInt(bitPattern: sector) < UInt(bitPattern: counts.count / 2))
+        precondition(UInt(bitPattern: sector) < UInt(bitPattern: fields.pointee.capacity))
     }
     #if $Embedded
     @inline(never)
