@@ -215,25 +215,6 @@ extension KeyValueStore {
         return parsed
     }
 
-    /// Adds a loaded entry to the key table.
-    /// - Returns: bytes to count as corrupt (a second copy in the same sector).
-    private func record(_ entry: LoadedEntry) -> Int {
-        do throws(KVSError) {
-            try addOrUpdateKey(hash: entry.hash, header: entry.header, address: entry.address)
-        } catch .resourceExhausted {
-            errorDetected = true
-            // A valid entry whose key does not fit the key table: never erase
-            // this flash (see ScanReport.entriesNotLoaded), unless asked to.
-            if discardingUnindexedData { return entry.header.entrySize }
-            lastScan.entriesNotLoaded &+= 1
-        } catch {
-            lastScan.corruptEntries &+= 1
-            errorDetected = true
-            return entry.header.entrySize
-        }
-        return 0
-    }
-
     /// Whether two more reads of the entry return the same bytes.
     private func isStable(_ entry: LoadedEntry) -> Bool {
         guard let first = try? fingerprint(at: entry.address, count: entry.header.entrySize),
@@ -272,27 +253,41 @@ extension KeyValueStore {
         return LoadedEntry(hash: hash, header: header, address: address)
     }
 
-    /// Records an entry found on flash in the key table (pw_kvs
+    /// Records a loaded entry in the key table (pw_kvs
     /// `AddNewOrUpdateExisting`): a newer version replaces the descriptor, a
     /// copy of the current version adds an address, an older one is ignored.
-    private func addOrUpdateKey(hash: UInt32, header: EntryHeader, address: Int) throws(KVSError) {
-        guard let key = keys.find(hash: hash) else {
-            guard !keys.isFull else { throw .resourceExhausted }
-            keys.append(hash: hash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
-                        deleted: header.isTombstone, address: address)
-            return
+    /// A second copy in the same sector counts as corrupt; a key that does
+    /// not fit the table sets ``ScanReport/entriesNotLoaded``.
+    /// - Returns: bytes to count as corrupt (the entry, if it is).
+    private func record(_ entry: LoadedEntry) -> Int {
+        let header = entry.header
+        guard let key = keys.find(hash: entry.hash) else {
+            if !keys.isFull {
+                keys.append(hash: entry.hash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                            deleted: header.isTombstone, address: entry.address)
+                return 0
+            }
+            errorDetected = true
+            // A valid entry whose key does not fit the key table: never erase
+            // this flash (see ScanReport.entriesNotLoaded), unless asked to.
+            if discardingUnindexedData { return header.entrySize }
+            lastScan.entriesNotLoaded &+= 1
+            return 0
         }
         let stored = keys.transactionID(key)
         if header.transactionID > stored {
             keys.reset(key, transactionID: header.transactionID, keyLength: Int(header.keyLength),
-                       deleted: header.isTombstone, address: address)
+                       deleted: header.isTombstone, address: entry.address)
         } else if header.transactionID == stored {
-            let sector = sectors.sector(of: address)
+            let sector = sectors.sector(of: entry.address)
             for copy in 0..<keys.addressCount(key) where sectors.sector(of: keys.address(key, copy: copy)) == sector {
-                throw .dataLoss
+                lastScan.corruptEntries &+= 1
+                errorDetected = true
+                return header.entrySize
             }
-            if keys.addressCount(key) < redundancy { keys.addAddress(key, address) }
+            if keys.addressCount(key) < redundancy { keys.addAddress(key, entry.address) }
         }
+        return 0
     }
 
     /// Whether the only data on flash could be one interrupted write of
