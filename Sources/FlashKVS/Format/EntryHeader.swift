@@ -50,6 +50,7 @@ public struct EntryHeader: Equatable, Sendable {
 
     /// Decodes the first 16 bytes of `bytes`.
     /// - Precondition: `bytes` holds at least 16 bytes.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     public init(decoding bytes: Span<UInt8>) {
         precondition(bytes.count >= Self.size)
         // One length check, then plain loads (a check per byte cost 0.1 kB).
@@ -62,6 +63,7 @@ public struct EntryHeader: Equatable, Sendable {
     /// - Throws: `.notFound` if the magic bytes are all `erasedByte` (free
     ///   space); `.dataLoss` for a key length over 63 or a magic that none
     ///   of `formats` has; `.outOfRange` for fewer than 16 bytes.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     public static func parse(
         _ bytes: Span<UInt8>, formats: [EntryFormat], erasedByte: UInt8 = 0xFF
     ) throws(KVSError) -> EntryHeader {

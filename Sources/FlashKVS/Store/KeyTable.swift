@@ -81,6 +81,7 @@ struct KeyTable {
     ///   hold is a multiple of 16 below 1 MiB (stored in 2 bytes).
     /// - Precondition: `storage` is aligned for pointers; `1 <= capacity <= 32767`,
     ///   `1 <= redundancy <= 255`.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     init(at storage: UnsafeMutableRawPointer, capacity: Int, redundancy: Int, narrowAddresses: Bool) {
         let slots = Self.indexSlots(capacity: capacity)
         let byteCount = Self.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
@@ -149,6 +150,7 @@ struct KeyTable {
     }
 
     /// Stores `address` (nil: none) in `slot`.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func setAddress(_ address: Int?, inSlot slot: Int) {
         if let narrowAddresses {
             guard let address else { return narrowAddresses[slot] = Self.noNarrowAddress }
@@ -212,6 +214,7 @@ struct KeyTable {
     }
 
     /// Replaces copy `copy` of `key` with `address`.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func replaceAddress(_ key: Int, copy: Int, with address: Int) {
         check(key)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
@@ -293,6 +296,7 @@ struct KeyTable {
     }
 
     /// Forgets every key.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func removeAll() {
         for slot in 0..<count &* redundancy { setAddress(nil, inSlot: slot) }
         count = 0

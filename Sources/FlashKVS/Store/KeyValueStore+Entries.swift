@@ -127,6 +127,7 @@ extension KeyValueStore {
 
     /// Whether `header`'s checksum matches `key` and `value` held in RAM
     /// (with zero padding). No flash access.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func verifyInMemory(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> Bool {
         guard let format = format(magic: header.magic) else { return false }
         return format.checksum.matches(field: header.checksumField, state: format.checksumState(header, key: key, value: value))
@@ -137,6 +138,7 @@ extension KeyValueStore {
     /// - Throws: `.outOfRange` if `offset` is past the value;
     ///   `.resourceExhausted` when the buffer is full before the value ends
     ///   (the buffer holds the first `buffer.count` bytes); or the read error.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func readValue(_ entry: LocatedEntry, into buffer: inout MutableSpan<UInt8>, offset: Int) throws(KVSError) -> Int {
         let size = entry.header.valueSize
         guard offset >= 0, offset <= size else { throw .outOfRange }
@@ -155,6 +157,7 @@ extension KeyValueStore {
 
     /// Whether the stored value equals `value` (compared in chunks of up to
     /// 256 bytes). A read error counts as a difference.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func valueMatches(_ entry: LocatedEntry, _ value: Span<UInt8>) -> Bool {
         guard entry.header.valueSize == value.count else { return false }
         let start = entry.address &+ EntryHeader.size &+ Int(entry.header.keyLength)
@@ -186,6 +189,7 @@ extension KeyValueStore {
     /// streamed from flash (reads of 240 bytes, then 256); padded to
     /// `header`'s alignment.
     /// - Throws: `.internal` for an alignment above 256; read or write errors.
+    @inline(__always)
     func streamEntry(
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int
     ) throws(KVSError) {
@@ -215,6 +219,7 @@ extension KeyValueStore {
     /// A copy of `entry`'s header moved to `format` with a new transaction
     /// id and the partition's alignment; its checksum is recomputed over the
     /// key and value read from flash (32-byte reads; none without checksum).
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func updatedHeader(_ entry: LocatedEntry, format: EntryFormat, transactionID: UInt32) throws(KVSError) -> EntryHeader {
         var header = entry.header
         header.magic = format.magic

@@ -216,6 +216,7 @@ extension KeyValueStore {
     }
 
     /// Whether two more reads of the entry return the same bytes.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func isStable(_ entry: LoadedEntry) -> Bool {
         guard let first = try? fingerprint(at: entry.address, count: entry.header.entrySize),
               let second = try? fingerprint(at: entry.address, count: entry.header.entrySize)
@@ -244,6 +245,7 @@ extension KeyValueStore {
     /// rest of the entry in reads of up to 256 bytes).
     /// - Throws: `.notFound` at erased space; `.dataLoss` for a corrupt
     ///   entry; read errors.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func loadEntry(at address: Int) throws(KVSError) -> LoadedEntry {
         // A header that would cross the sector end cannot be an entry.
         guard address % sectorSize &+ EntryHeader.size <= sectorSize else { throw .notFound }
@@ -310,6 +312,7 @@ extension KeyValueStore {
     /// The next 16-byte-aligned position after `address` in the sector that
     /// starts with a known magic (one 4-byte read per position; read errors
     /// skip the position).
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func findNextEntry(after address: Int, sectorEnd: Int) -> Int? {
         var candidate = alignUp(address &+ EntryHeader.size, EntryHeader.size)
         var bytes = InlineArray<4, UInt8>(repeating: 0)
@@ -325,6 +328,7 @@ extension KeyValueStore {
     }
 
     /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func isErased(from start: Int, to end: Int) throws(KVSError) -> Bool {
         let erased = partition.erasedByte
         var buffer = ChunkBuffer(repeating: 0)

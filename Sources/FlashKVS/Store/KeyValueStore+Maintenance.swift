@@ -31,6 +31,7 @@ extension KeyValueStore {
     }
 
     /// Throws unless maintenance may write and erase.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func checkMaintenanceAllowed() throws(KVSError) {
         guard state != .notInitialized else { throw .failedPrecondition }
         if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
@@ -109,6 +110,7 @@ extension KeyValueStore {
     /// Forgets deleted keys: their entries stop counting as valid, so the
     /// next collection erases them. Must follow a forced collection pass
     /// (no older version of the key may remain on flash).
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func removeDeletedKeys() throws(KVSError) {
         var descriptor = 0
         while descriptor < keys.count {
@@ -125,6 +127,7 @@ extension KeyValueStore {
     /// Rewrites every entry whose format is not the primary one, with a new
     /// transaction id, the primary format and the partition's alignment.
     /// - Returns: the number of keys rewritten.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func migrateEntriesToPrimaryFormat() throws(KVSError) -> Int {
         var migrated = 0
         let primary = primaryFormat

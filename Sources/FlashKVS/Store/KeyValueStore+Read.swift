@@ -157,6 +157,7 @@ extension KeyValueStore {
 
     /// Reads `entry`'s value and, for a complete read from offset 0 with
     /// `verifyOnRead`, checks it against the checksum.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func readVerifiedValue(
         _ entry: LocatedEntry, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
     ) throws(KVSError) -> Int {

@@ -92,6 +92,7 @@ extension KeyValueStore {
     }
 
     /// Writes missing copies of every key that has fewer than `redundancy`.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func ensureRedundancy() -> KVSError? {
         guard redundancy > 1 else { return nil }
         var firstError: KVSError? = nil

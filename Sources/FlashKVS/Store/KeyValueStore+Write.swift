@@ -61,6 +61,7 @@ extension KeyValueStore {
         try writeEntry(key: key, value: Span(), deleted: true, prior: (descriptor, try readEntry(descriptor)))
     }
 
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func writeNewKey(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
         if keys.isFull && options.garbageCollectionOnWrite == .asManySectorsAsNeeded {
             try heavyMaintenance()

@@ -45,6 +45,7 @@ struct SectorTable {
     /// Creates a table of `capacity` erased sectors in the first
     /// ``byteCount(capacity:)`` bytes of `storage`, which the store owns (and frees).
     /// - Precondition: `storage` is aligned for pointers.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     init(at storage: UnsafeMutableRawPointer, sectorSize: Int, capacity: Int) {
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
         fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity))
@@ -81,6 +82,7 @@ struct SectorTable {
     }
 
     /// Marks `count` sectors erased and empty.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func reset(count: Int) {
         self.count = count
         lastNewSector = 0
@@ -160,6 +162,7 @@ struct SectorTable {
     }
 
     /// Whether any of the first `count` sectors is empty.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     var hasEmptySector: Bool {
         for sector in 0..<count where isEmpty(sector) { return true }
         return false
