@@ -85,7 +85,7 @@ public struct Checksum: Sendable {
 
     /// The value the 4-byte checksum field holds for a final `state`.
     func fieldValue(_ state: UInt32) -> UInt32 {
-        byteCount >= 4 ? state : state & ((1 << UInt32(byteCount * 8)) - 1)
+        byteCount >= 4 ? state : state & ((1 &<< UInt32(truncatingIfNeeded: byteCount &* 8)) &- 1)
     }
 
     /// Whether a stored checksum field matches the final `state`
