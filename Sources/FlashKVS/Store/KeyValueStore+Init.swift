@@ -156,45 +156,37 @@ extension KeyValueStore {
         var parsed = 0
         var pending: LoadedEntry? = nil
         var reachedErasedSpace = false
-        /// Counts the bytes from `address` to the next plausible header as
-        /// corrupt; returns that header's address, nil if none is left.
-        @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-        func skipCorruptBytes() -> Int? {
-            errorDetected = true
-            if let previous = pending { corruptBytes &+= record(previous) }
-            pending = nil
-            let found = findNextEntry(after: address, sectorEnd: end)
-            corruptBytes &+= (found ?? end) &- address
-            return found
-        }
         while address < end {
-            var next = address
+            let loaded: LoadedEntry?
             do throws(KVSError) {
-                let loaded = try loadEntry(at: address)
-                if let previous = pending { corruptBytes &+= record(previous) }
-                pending = loaded
-                parsed &+= 1
-                next = address &+ loaded.header.entrySize
+                loaded = try loadEntry(at: address)
             } catch .notFound {
                 // Erased space ends the sector, if the rest is erased too
                 // (pw_kvs stops here unchecked and loses entries after a gap).
-                if address == base && !deep {
-                    reachedErasedSpace = true
-                    break
-                }
-                if (try? isErased(from: address, to: end)) ?? false {
+                if (address == base && !deep) || ((try? isErased(from: address, to: end)) ?? false) {
                     reachedErasedSpace = true
                     break
                 }
                 lastScan.gapsFound &+= 1
-                guard let found = skipCorruptBytes() else { break }
-                next = found
+                loaded = nil
             } catch {
                 lastScan.corruptEntries &+= 1
-                guard let found = skipCorruptBytes() else { break }
-                next = found
+                loaded = nil
             }
-            address = next
+            // The previous entry is not the last one before erased space.
+            if let previous = pending { corruptBytes &+= record(previous) }
+            pending = loaded
+            if let loaded {
+                parsed &+= 1
+                address &+= loaded.header.entrySize
+            } else {
+                // Corrupt bytes up to the next plausible header.
+                errorDetected = true
+                let found = findNextEntry(after: address, sectorEnd: end)
+                corruptBytes &+= (found ?? end) &- address
+                guard let found else { break }
+                address = found
+            }
             sectors.setWritable(sector, end &- address)
         }
         if let last = pending {
