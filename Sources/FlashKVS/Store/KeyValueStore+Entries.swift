@@ -157,7 +157,7 @@ extension KeyValueStore {
 
     /// Whether the stored value equals `value` (compared in chunks of up to
     /// 256 bytes). A read error counts as a difference.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    /// Not inlined into writeEntry: its chunk would stay on the stack while the entry is written.
     func valueMatches(_ entry: LocatedEntry, _ value: Span<UInt8>) -> Bool {
         guard entry.header.valueSize == value.count else { return false }
         let start = entry.address &+ EntryHeader.size &+ Int(entry.header.keyLength)
@@ -189,7 +189,7 @@ extension KeyValueStore {
     /// streamed from flash (reads of 240 bytes, then 256); padded to
     /// `header`'s alignment.
     /// - Throws: `.internal` for an alignment above 256; read or write errors.
-    @inline(__always)
+    /// Not inlined into placeEntry: its chunk would stay on the stack during the verification read.
     func streamEntry(
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int
     ) throws(KVSError) {

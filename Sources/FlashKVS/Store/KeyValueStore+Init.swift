@@ -320,7 +320,7 @@ extension KeyValueStore {
     }
 
     /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    /// Not inlined into scanSector: its chunk would stay on the stack during entry verification.
     func isErased(from start: Int, to end: Int) throws(KVSError) -> Bool {
         let erased = partition.erasedByte
         var buffer = ChunkBuffer(repeating: 0)
