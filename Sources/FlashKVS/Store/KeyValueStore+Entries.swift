@@ -157,6 +157,7 @@ extension KeyValueStore {
 
     /// Whether the stored value equals `value` (compared in chunks of up to
     /// 256 bytes). A read error counts as a difference.
+    ///
     /// Not inlined into writeEntry: its chunk would stay on the stack while the entry is written.
     func valueMatches(_ entry: LocatedEntry, _ value: Span<UInt8>) -> Bool {
         guard entry.header.valueSize == value.count else { return false }
@@ -188,8 +189,9 @@ extension KeyValueStore {
     /// tombstone) or, with a `source`, the key and value of the entry there,
     /// streamed from flash (reads of 240 bytes, then 256); padded to
     /// `header`'s alignment.
-    /// - Throws: `.internal` for an alignment above 256; read or write errors.
+    ///
     /// Not inlined into placeEntry: its chunk would stay on the stack during the verification read.
+    /// - Throws: `.internal` for an alignment above 256; read or write errors.
     func streamEntry(
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int
     ) throws(KVSError) {

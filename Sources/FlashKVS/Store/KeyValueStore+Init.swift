@@ -320,6 +320,7 @@ extension KeyValueStore {
     }
 
     /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).
+    ///
     /// Not inlined into scanSector: its chunk would stay on the stack during entry verification.
     func isErased(from start: Int, to end: Int) throws(KVSError) -> Bool {
         let erased = partition.erasedByte
