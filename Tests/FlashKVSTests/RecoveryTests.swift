@@ -326,4 +326,36 @@ struct RecoveryTests {
         #expect(newOnly.lastScan == ScanReport())
         for index in 0..<4 { #expect(try newOnly.get("key\(index)") == Self.value(index)) }
     }
+
+    @Test("a put into a full key table frees deleted keys' slots but migrates nothing; full maintenance does")
+    func fullKeyTablePutDoesNotMigrate() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let old = EntryFormat(magic: 0x1111_1111, checksum: .none)
+        let new = EntryFormat(magic: 0x2222_2222, checksum: .crc16)
+        let writer = try Self.store(flash, format: old, capacity: 4)
+        try writer.initialize()
+        for index in 0..<4 { try writer.put("key\(index)", Self.value(index)) }
+        try writer.delete("key3")
+
+        let both = try Self.store(flash, formats: [new, old], capacity: 4)
+        try both.initialize()
+        try both.put("fresh", Self.value(9))  // the table is full: heavy collection drops key3
+        #expect(both.totalEntriesWithDeleted == 4)
+        #expect(both.transactionCount == writer.transactionCount + 1, "only the put took a transaction id")
+        for index in 0..<3 { #expect(try both.get("key\(index)") == Self.value(index)) }
+        #expect(try both.get("fresh") == Self.value(9))
+
+        // The old keys are still in the old format: a store that knows only
+        // the new one sees just the put (manual recovery: it must not
+        // repair what it takes for corruption).
+        let newOnly = try Self.store(flash, format: new, capacity: 4, recovery: .manual)
+        #expect(throws: KVSError.dataLoss) { try newOnly.initialize() }
+        #expect(newOnly.count == 1)
+
+        try both.fullMaintenance()
+        let migrated = try Self.store(flash, format: new, capacity: 4)
+        try migrated.initialize()
+        #expect(migrated.count == 4)
+        for index in 0..<3 { #expect(try migrated.get("key\(index)") == Self.value(index)) }
+    }
 }

@@ -60,8 +60,7 @@ extension KeyValueStore {
     }
 
     private func fullMaintenance(heavy: Bool) throws(KVSError) {
-        try checkMaintenanceAllowed()
-        if checkForErrors() { try repair() }
+        try prepareFullMaintenance()
         var firstError: KVSError? = nil
         var migrated = 0
         do {
@@ -69,9 +68,39 @@ extension KeyValueStore {
         } catch {
             firstError = error
         }
+        try collectGarbage(heavy: heavy, migrated: migrated > 0, firstError: firstError)
+    }
+
+    /// Heavy maintenance without format migration: what a put of a new key
+    /// runs when the key table is full. It frees the slots of deleted keys;
+    /// rewriting other keys in the primary format is left to explicit
+    /// maintenance (pw_kvs migrates here too), so firmware that never calls
+    /// ``fullMaintenance()`` or ``heavyMaintenance()`` links no migration code.
+    /// - Throws: as ``heavyMaintenance()``.
+    func makeRoomInKeyTable() throws(KVSError) {
+        try prepareFullMaintenance()
+        try collectGarbage(heavy: true, migrated: false, firstError: nil)
+    }
+
+    /// Checks that maintenance may run, then repairs detected errors (in
+    /// every recovery mode).
+    @inline(never)  // one copy: smaller device code
+    private func prepareFullMaintenance() throws(KVSError) {
+        try checkMaintenanceAllowed()
+        if checkForErrors() { try repair() }
+    }
+
+    /// The collection passes of full and heavy maintenance (after repair and
+    /// migration, whose first error is `firstError`): every sector holding
+    /// only stale data, or with anything reclaimable when forced (heavy, over
+    /// 70 % in use, or entries were migrated); heavy maintenance then drops
+    /// deleted keys and collects again.
+    /// - Throws: `firstError`, else the first collection or removal error.
+    private func collectGarbage(heavy: Bool, migrated: Bool, firstError: KVSError?) throws(KVSError) {
+        var firstError = firstError
         let size = partition.size  // 70 % of it, exactly, without overflow for any partition size
         let threshold = size / 10 &* 7 &+ size % 10 &* 7 / 10
-        let force = heavy || sectors.totalValidBytes > threshold || migrated > 0
+        let force = heavy || sectors.totalValidBytes > threshold || migrated
         let start = sectors.lastNewSector
         let passError = collectPass(startingAfter: start, force: force)
         if let passError { firstError = firstError ?? passError }

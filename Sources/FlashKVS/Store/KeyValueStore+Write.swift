@@ -64,7 +64,7 @@ extension KeyValueStore {
     @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     private func writeNewKey(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
         if keys.isFull && options.garbageCollectionOnWrite == .asManySectorsAsNeeded {
-            try heavyMaintenance()
+            try makeRoomInKeyTable()
         }
         guard !keys.isFull else { throw .resourceExhausted }
         try writeEntry(key: key, value: value, deleted: false, prior: nil)

@@ -8,7 +8,9 @@ public struct Options: Sendable {
         /// Collect at most one sector per space request.
         case oneSector
         /// Collect as many sectors as needed (bounded by the sector count);
-        /// also runs heavy maintenance when the key table is full.
+        /// when the key table is full, a new key also runs heavy
+        /// maintenance's collection and deleted-key removal (without format
+        /// migration, unlike pw_kvs).
         case asManySectorsAsNeeded
     }
 
