@@ -425,8 +425,10 @@ struct StoreBasicsTests {
         let store = try KeyValueStore(
             partition: try FlashPartition(flash), format: EntryFormat(magic: 0x610f_6d17, checksum: .none),
             capacity: 256, maxSectors: 2)
+        #expect(!store.checkForErrors(), "nothing scanned yet; the partition's sectors are not indexed")
         #expect(throws: KVSError.failedPrecondition) { try store.initialize() }
         #expect(store.state == .notInitialized)
+        #expect(!store.checkForErrors())
     }
 
     @Test func initWithSectorsOver65534BytesFailsWithFailedPrecondition() throws {

@@ -106,17 +106,20 @@ extension KeyValueStore {
         try garbageCollectSector(sector, avoiding: avoid)
     }
 
-    /// Garbage-collects every corrupt sector not avoided.
-    /// - Returns: whether any was collected.
-    func collectCorruptSectors(avoiding avoid: AvoidList) -> Bool {
-        var collected = false
+    /// Garbage-collects every corrupt sector not avoided, counting each
+    /// one collected in `corruptSectorsRecovered`.
+    /// - Returns: the first error (a later one replaces `.resourceExhausted`), or nil.
+    func collectCorruptSectors(avoiding avoid: AvoidList) -> KVSError? {
+        var recorded: KVSError? = nil
         for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) && !isAvoided(sector, avoid) {
-            if (try? garbageCollectSector(sector, avoiding: avoid)) != nil {
+            do {
+                try garbageCollectSector(sector, avoiding: avoid)
                 corruptSectorsRecovered &+= 1
-                collected = true
+            } catch {
+                if recorded == nil || recorded == .resourceExhausted { recorded = error }
             }
         }
-        return collected
+        return recorded
     }
 
     /// Moves every live copy out of `sector`, then erases it.

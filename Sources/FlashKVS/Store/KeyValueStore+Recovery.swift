@@ -4,7 +4,7 @@ extension KeyValueStore {
     /// - Returns: ``errorDetected``. O(sectors + keys); no flash access.
     @discardableResult
     public func checkForErrors() -> Bool {
-        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) { errorDetected = true }
+        if corruptSectorCount > 0 { errorDetected = true }
         if redundancy > 1 {
             for descriptor in 0..<keys.count where keys.addressCount(descriptor) < redundancy { errorDetected = true }
         }
@@ -55,29 +55,18 @@ extension KeyValueStore {
 
     private var corruptSectorCount: Int {
         var count = 0
-        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) { count &+= 1 }
+        for sector in 0..<sectors.count where sectors.isCorrupt(sector) { count &+= 1 }
         return count
     }
 
     /// Garbage-collects every corrupt sector (relocating the keys it holds,
-    /// then erasing it), in up to two passes.
+    /// then erasing it), in up to two passes: a second one after any error
+    /// (its result replaces a first `.resourceExhausted`).
     private func repairCorruptSectors() -> KVSError? {
-        var recorded: KVSError? = nil
-        for pass in 0..<2 {
-            if pass == 1 {
-                guard recorded != nil else { break }
-                if recorded == .resourceExhausted { recorded = nil }
-            }
-            for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) {
-                do {
-                    try garbageCollectSector(sector, avoiding: AvoidList())
-                    corruptSectorsRecovered &+= 1
-                } catch {
-                    if recorded == nil || recorded == .resourceExhausted { recorded = error }
-                }
-            }
-        }
-        return recorded
+        let first = collectCorruptSectors(avoiding: AvoidList())
+        guard let first else { return nil }
+        let second = collectCorruptSectors(avoiding: AvoidList())
+        return first == .resourceExhausted ? second : first
     }
 
     /// Collects one sector if no sector is erased.

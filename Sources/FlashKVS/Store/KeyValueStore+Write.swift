@@ -176,7 +176,9 @@ extension KeyValueStore {
                 // interrupted erase found by an earlier write), which may drop
                 // copies that live on elsewhere; pw_kvs gives up here.
                 repairedCorruptSectors = true
-                guard collectCorruptSectors(avoiding: avoid) else { throw .resourceExhausted }
+                let recoveredBefore = corruptSectorsRecovered
+                _ = collectCorruptSectors(avoiding: avoid)
+                guard corruptSectorsRecovered != recoveredBefore else { throw .resourceExhausted }
             }
             result = findSpace(size: size, forRelocation: false, avoiding: avoid)
             rounds &+= 1
