@@ -34,7 +34,7 @@ extension KeyValueStore {
             try writeNewKey(key, value)
             return
         }
-        try writeEntry(key: key, value: value, deleted: false, prior: (descriptor, try readEntry(descriptor)))
+        try writeEntry(key: key, value: value, deleted: false, prior: descriptor)
     }
 
     /// Stores the raw bytes of `value` under `key` (use with plain numeric
@@ -58,7 +58,7 @@ extension KeyValueStore {
         try checkKey(key)
         guard state == .ready else { throw .failedPrecondition }
         let descriptor = try findExisting(key)
-        try writeEntry(key: key, value: Span(), deleted: true, prior: (descriptor, try readEntry(descriptor)))
+        try writeEntry(key: key, value: Span(), deleted: true, prior: descriptor)
     }
 
     @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
@@ -70,12 +70,16 @@ extension KeyValueStore {
         try writeEntry(key: key, value: value, deleted: false, prior: nil)
     }
 
-    /// Writes a new version of a key (pw_kvs `WriteEntry`): reserves space
-    /// for every copy, takes the next transaction id, writes copy 0 (the
-    /// commit point), updates the tables, then writes the other copies.
+    /// Writes a new version of a key (pw_kvs `WriteEntry`): reads the
+    /// current version's header (`prior`, the key's descriptor; nil for a
+    /// new key), reserves space for every copy, takes the next transaction
+    /// id, writes copy 0 (the commit point), updates the tables, then
+    /// writes the other copies.
     private func writeEntry(
-        key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior: (descriptor: Int, entry: LocatedEntry)?
+        key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior priorDescriptor: Int?
     ) throws(KVSError) {
+        let prior: (descriptor: Int, entry: LocatedEntry)?
+        if let priorDescriptor { prior = (priorDescriptor, try readEntry(priorDescriptor)) } else { prior = nil }
         if let prior, keys.isDeleted(prior.descriptor) == deleted, valueMatches(prior.entry, value) {
             lastWriteState = .committed
             return
