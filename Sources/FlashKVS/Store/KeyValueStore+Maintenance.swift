@@ -68,7 +68,8 @@ extension KeyValueStore {
         } catch {
             firstError = error
         }
-        try collectGarbage(heavy: heavy, migrated: migrated > 0, firstError: firstError)
+        let collectionError = collectGarbage(heavy: heavy, migrated: migrated > 0)
+        if let error = firstError ?? collectionError { throw error }
     }
 
     /// Heavy maintenance without format migration: what a put of a new key
@@ -79,7 +80,7 @@ extension KeyValueStore {
     /// - Throws: as ``heavyMaintenance()``.
     func makeRoomInKeyTable() throws(KVSError) {
         try prepareFullMaintenance()
-        try collectGarbage(heavy: true, migrated: false, firstError: nil)
+        if let error = collectGarbage(heavy: true, migrated: false) { throw error }
     }
 
     /// Checks that maintenance may run, then repairs detected errors (in
@@ -91,31 +92,28 @@ extension KeyValueStore {
     }
 
     /// The collection passes of full and heavy maintenance (after repair and
-    /// migration, whose first error is `firstError`): every sector holding
-    /// only stale data, or with anything reclaimable when forced (heavy, over
-    /// 70 % in use, or entries were migrated); heavy maintenance then drops
-    /// deleted keys and collects again.
-    /// - Throws: `firstError`, else the first collection or removal error.
-    private func collectGarbage(heavy: Bool, migrated: Bool, firstError: KVSError?) throws(KVSError) {
-        var firstError = firstError
+    /// migration): every sector holding only stale data, or with anything
+    /// reclaimable when forced (heavy, over 70 % in use, or entries were
+    /// migrated); heavy maintenance then drops deleted keys and collects again.
+    /// - Returns: the first collection or removal error, or nil.
+    private func collectGarbage(heavy: Bool, migrated: Bool) -> KVSError? {
         let size = partition.size  // 70 % of it, exactly, without overflow for any partition size
         let threshold = size / 10 &* 7 &+ size % 10 &* 7 / 10
         let force = heavy || sectors.totalValidBytes > threshold || migrated
         let start = sectors.lastNewSector
-        let passError = collectPass(startingAfter: start, force: force)
-        if let passError { firstError = firstError ?? passError }
+        if let passError = collectPass(startingAfter: start, force: force) { return passError }
+        guard heavy else { return nil }
         // Deleted keys may only be forgotten once no older version of them
         // is left on flash, i.e. after a complete forced pass (pw_kvs drops
         // them even after a failed pass, spec 7.2 B9).
-        if heavy && passError == nil {
-            do {
-                try removeDeletedKeys()
-            } catch {
-                firstError = firstError ?? error
-            }
-            if let error = collectPass(startingAfter: start, force: true) { firstError = firstError ?? error }
+        var removalError: KVSError? = nil
+        do {
+            try removeDeletedKeys()
+        } catch {
+            removalError = error
         }
-        if let firstError { throw firstError }
+        let secondPassError = collectPass(startingAfter: start, force: true)
+        return removalError ?? secondPassError
     }
 
     /// Visits every sector once, in rotation order after `start`, and
