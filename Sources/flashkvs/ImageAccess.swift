@@ -64,8 +64,8 @@ enum ImageAccess {
 
     /// What the store's initialization found wrong, as the error a writing
     /// command fails with: `.configurationMismatch` when the image holds
-    /// more keys than `--max-entries` or nothing parses with the format
-    /// options (the store then refuses to write or erase anything);
+    /// more keys than `--max-entries`, or data of another format or
+    /// configuration (the store then refuses to write or erase anything);
     /// `.corruptImage` for corruption, missing copies or no erased sector.
     static func problem(of session: StoreSession<FileFlash>, path: String) -> CLIError? {
         guard session.initializationError != nil else { return nil }
@@ -75,9 +75,10 @@ enum ImageAccess {
                 + "--max-entries \(session.store.capacity); give a larger --max-entries")
         }
         if scan.unrecognizedData {
-            return CLIError(.configurationMismatch, "'\(path)' holds data but no entry parses with --magic "
+            return CLIError(.configurationMismatch, "'\(path)' holds data that does not parse with --magic "
                 + "\(Reports.hex32(session.configuration.magic)) --checksum \(session.configuration.checksum.rawValue) "
-                + "--sector-size \(session.configuration.sectorSize); run 'flashkvs verify \(path)' for hints")
+                + "--sector-size \(session.configuration.sectorSize) (another format?); run 'flashkvs verify \(path)' "
+                + "for hints")
         }
         return CLIError(.corruptImage, "'\(path)' has errors the store has not repaired, so it takes no writes; "
             + "run 'flashkvs verify \(path)' to see them and 'flashkvs repair \(path)' to fix them")

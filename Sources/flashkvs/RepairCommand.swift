@@ -11,8 +11,8 @@ struct RepairCommand: ParsableCommand {
             makes sure an erased sector exists, restores missing redundant copies and collects \
             stale data. Corrupt bytes that held no current key are erased. Reports what changed, \
             keys lost or changed, and what could not be fixed (exit status 5 then). An image \
-            holding data the store cannot index (keys beyond --max-entries, or nothing parsing \
-            with --magic/--checksum) is left untouched (exit status 6) unless \
+            holding data the store cannot index (keys beyond --max-entries, entries of another \
+            format, or nothing parsing with --magic/--checksum) is left untouched (exit status 6) unless \
             --discard-unindexed is given: that erases such data.
             """)
 

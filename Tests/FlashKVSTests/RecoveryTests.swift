@@ -87,6 +87,76 @@ struct RecoveryTests {
         #expect(try other.get("fresh") == [7])
     }
 
+    @Test("entries of a format left out of the configuration, beside its own: reported, never erased unless asked")
+    func entriesOfAnUnconfiguredFormatAreNeverErased() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let older = EntryFormat(magic: 0x7e3a_91c4, checksum: .crc16)
+        let writer = try Self.store(flash, formats: [older])
+        try writer.initialize()
+        for index in 0..<3 { try writer.put("key\(index)", Self.value(index)) }
+        let migrating = try Self.store(flash, formats: [Self.format, older])
+        try migrating.initialize()
+        try migrating.put("key3", Self.value(3))
+        let before = flash.contents
+
+        // Only the new format configured: one key parses, three do not.
+        let store = try Self.store(flash)
+        #expect(throws: KVSError.failedPrecondition) { try store.initialize() }
+        #expect(store.lastScan.unrecognizedData)
+        #expect(store.state == .needsMaintenance)
+        #expect(try store.get("key3") == Self.value(3))
+        #expect(throws: KVSError.failedPrecondition) { try store.put("key4", [1]) }
+        #expect(throws: KVSError.failedPrecondition) { try store.fullMaintenance() }
+        #expect(throws: KVSError.failedPrecondition) { try store.heavyMaintenance() }
+        #expect(throws: KVSError.failedPrecondition) { try store.partialMaintenance() }
+        #expect(flash.contents == before, "nothing may be erased or written")
+
+        let both = try Self.store(flash, formats: [Self.format, older])
+        try both.initialize()
+        for index in 0..<4 { #expect(try both.get("key\(index)") == Self.value(index)) }
+
+        // Destruction only on explicit request.
+        try store.repairDiscardingUnindexedData()
+        #expect(store.lastScan == ScanReport())
+        #expect(store.count == 1)
+        try store.put("key4", [4])
+    }
+
+    enum MagicDamage: String, CaseIterable, CustomTestStringConvertible {
+        case programCutShort, strayProgram, twoBytesOverwritten
+        func apply(_ magic: UInt32) -> UInt32 {
+            switch self {
+            case .programCutShort: magic | 0x0F0F_0F00  // some 0 bits still read 1, in three bytes
+            case .strayProgram: magic & 0xF0FF_00F0  // some 1 bits read 0, in three bytes
+            case .twoBytesOverwritten: magic & 0xFF00_00FF | 0x00EF_EF00  // as pw_kvs's corruption tests do
+            }
+        }
+        var testDescription: String { rawValue }
+    }
+
+    @Test("an entry whose magic was damaged on flash is this store's corrupt entry, repaired by lazy recovery",
+          arguments: MagicDamage.allCases)
+    func damagedMagicIsRepaired(damage: MagicDamage) throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let writer = try Self.store(flash)
+        try writer.initialize()
+        for index in 0..<3 { try writer.put("key\(index)", Self.value(index)) }
+        let damaged = damage.apply(Self.format.magic)
+        #expect(damaged != Self.format.magic && Self.format.couldBeDamagedMagic(damaged))
+        #expect(!Self.format.couldBeDamagedMagic(damage.apply(0x7e3a_91c4)), "a magic of another format")
+        // key1's entry (32 bytes) follows key0's in sector 1.
+        #expect(flash[512 + 32 + 16] == UInt8(ascii: "k"))
+        for byte in 0..<4 { flash[512 + 32 + byte] = UInt8(truncatingIfNeeded: damaged >> (8 * byte)) }
+
+        let store = try Self.store(flash)
+        try store.initialize()
+        #expect(store.lastScan.corruptEntries == 1 && !store.lastScan.unrecognizedData)
+        #expect(store.state == .ready)
+        #expect(throws: KVSError.notFound) { try store.get("key1") }
+        #expect(try store.get("key2") == Self.value(2))
+        try store.put("key1", [1])
+    }
+
     // MARK: Gaps and malformed headers
 
     /// Sector 0 holds key1, 32 erased bytes, then k2 (the reference's
@@ -346,11 +416,10 @@ struct RecoveryTests {
         #expect(try both.get("fresh") == Self.value(9))
 
         // The old keys are still in the old format: a store that knows only
-        // the new one sees just the put (manual recovery: it must not
-        // repair what it takes for corruption).
-        let newOnly = try Self.store(flash, format: new, capacity: 4, recovery: .manual)
-        #expect(throws: KVSError.dataLoss) { try newOnly.initialize() }
-        #expect(newOnly.count == 1)
+        // the new one sees just the put, and leaves the rest alone.
+        let newOnly = try Self.store(flash, format: new, capacity: 4)
+        #expect(throws: KVSError.failedPrecondition) { try newOnly.initialize() }
+        #expect(newOnly.count == 1 && newOnly.lastScan.unrecognizedData)
 
         try both.fullMaintenance()
         let migrated = try Self.store(flash, format: new, capacity: 4)

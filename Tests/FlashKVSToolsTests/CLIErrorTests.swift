@@ -116,7 +116,7 @@ struct CLIErrorTests {
         CLIFixtures.expectFailure(verify, .problemsFound)
         #expect(verify.output.contains("format_mismatch") && verify.output.contains("--magic 0xd253a8a9"))
         CLIFixtures.expectFailure(try run("put", "IMG", "b", "2", "--sector-size", "512", "--magic", "0x12345678"),
-                                  .configurationMismatch, containing: "no entry parses")
+                                  .configurationMismatch, containing: "does not parse with --magic 0x12345678")
         CLIFixtures.expectFailure(try run("repair", "IMG", "--sector-size", "512", "--magic", "0x12345678"),
                                   .configurationMismatch, containing: "nothing was changed")
         #expect(try SHA256.ofFile(image) == before)

@@ -118,6 +118,24 @@ struct ImageInspectorTests {
         #expect(inspection.disagreements(with: reader).isEmpty)
     }
 
+    @Test func entriesOfAnotherFormatBesideOwnOnesAreAFormatMismatch() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        var other = configuration
+        other.magic = 0x1234_5678
+        try session(flash, other).store.put("old", Array("1".utf8))
+        let both = try KeyValueStore(partition: FlashPartition(flash), formats: [configuration.format, other.format],
+                                     capacity: 64)
+        try both.initialize()
+        try both.put("new", Array("2".utf8))
+        let inspection = try inspect(flash)
+        let mismatch = try #require(inspection.problems.first { $0.kind == .formatMismatch })
+        #expect(mismatch.message.contains("magic 0x12345678") && mismatch.message.contains("1 entries"))
+        #expect(inspection.entries.map(\.state) == [.corrupt, .live])
+        let reader = try session(flash, writable: false)
+        #expect(reader.initializationError == .failedPrecondition && reader.store.lastScan.unrecognizedData)
+        #expect(inspection.disagreements(with: reader).isEmpty)
+    }
+
     @Test func anotherChecksumIsAFormatMismatchNamingTheChecksum() throws {
         let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
         try session(flash).store.put("a", Array("1".utf8))

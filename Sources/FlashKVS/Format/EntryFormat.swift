@@ -16,3 +16,21 @@ public struct EntryFormat: Sendable {
         self.checksum = checksum
     }
 }
+
+extension EntryFormat {
+    /// Whether `found`, read where an entry starts, could be this format's
+    /// magic damaged on flash: by a program or an erase cut short (some bits
+    /// that should be 0 read 1), by stray programming (some 1 bits read 0),
+    /// or in at most two of its four bytes. For a random magic of another
+    /// format this holds by a chance of about 1 in 8 000.
+    public func couldBeDamagedMagic(_ found: UInt32) -> Bool {
+        if found | magic == found || found & magic == found { return true }
+        var difference = found ^ magic
+        var bytesDiffering = 0
+        while difference != 0 {
+            if difference & 0xFF != 0 { bytesDiffering &+= 1 }
+            difference >>= 8
+        }
+        return bytesDiffering <= 2
+    }
+}

@@ -77,6 +77,19 @@ public struct EntryHeader: Equatable, Sendable {
         throw .dataLoss
     }
 
+    /// Whether this header, found at byte `offset` of a sector of
+    /// `sectorSize` bytes, looks like that of an entry in a format none of
+    /// `formats` is: its magic is not theirs, even damaged
+    /// (``EntryFormat/couldBeDamagedMagic(_:)``), its key length is 1...63
+    /// and its header, key and value fit the sector. Such an entry is data
+    /// the store must not erase unasked.
+    public func isOfAnotherFormat(than formats: [EntryFormat], offset: Int, sectorSize: Int) -> Bool {
+        guard keyLength > 0, Int(keyLength) <= Self.maxKeyLength, offset &+ Self.size &+ contentSize <= sectorSize
+        else { return false }
+        for format in formats where format.couldBeDamagedMagic(magic) { return false }
+        return true
+    }
+
     /// Whether this entry marks a deleted key.
     public var isTombstone: Bool { valueSizeField == Self.tombstoneValueSize }
     /// Number of value bytes stored (0 for a tombstone).

@@ -14,7 +14,8 @@ extension KeyValueStore {
     ///   `.needsMaintenance` (readable, not writable):
     ///   `.resourceExhausted` if the flash holds more keys than `capacity`;
     ///   `.failedPrecondition` if nothing on the written flash parses (wrong
-    ///   magic or checksum?); `.dataLoss` if other errors remain unrepaired.
+    ///   magic or checksum?) or some entries are of a format not configured;
+    ///   `.dataLoss` if other errors remain unrepaired.
     /// - Complexity: reads every entry once (header, then the rest in one
     ///   read per 256 bytes), one header per key, and the erased tail of
     ///   partly written sectors; O(entries) with O(1) key-table inserts.
@@ -88,7 +89,9 @@ extension KeyValueStore {
             if sectors.isEmpty(sector) { foundEmptySector = true }
             if sectors.isCorrupt(sector) { lastScan.corruptSectors &+= 1 }
         }
-        lastScan.unrecognizedData = parsedEntries == 0 && lastScan.corruptSectors > 0 && !looksLikeOneTornWrite()
+        if parsedEntries == 0 && lastScan.corruptSectors > 0 && !looksLikeOneTornWrite() {
+            lastScan.unrecognizedData = true
+        }
 
         var keysMissingCopies = 0
         var newestID: UInt32 = 0
@@ -182,7 +185,7 @@ extension KeyValueStore {
             } else {
                 // Corrupt bytes up to the next plausible header.
                 errorDetected = true
-                let found = findNextEntry(after: address, sectorEnd: end)
+                let found = skipCorruptData(at: address, sectorEnd: end)
                 corruptBytes &+= (found ?? end) &- address
                 guard let found else { break }
                 address = found
@@ -286,9 +289,8 @@ extension KeyValueStore {
 
     /// Whether the only data on flash could be one interrupted write of
     /// this store: a single failed entry, at the start of its sector, whose
-    /// magic could be a partly programmed known magic (programming only
-    /// clears bits, so every 0 bit of the known magic is 0 there too).
-    /// Anything else that does not parse is taken for another format.
+    /// magic could be a damaged known magic. Anything else, when nothing
+    /// parses, is taken for another format.
     private func looksLikeOneTornWrite() -> Bool {
         guard lastScan.corruptEntries &+ lastScan.gapsFound == 1, lastScan.corruptSectors == 1 else { return false }
         for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) {
@@ -296,16 +298,26 @@ extension KeyValueStore {
             var span = bytes.mutableSpan
             guard (try? readFlash(at: sectors.base(of: sector), into: &span)) != nil else { return false }
             let magic = EntryHeader.loadUInt32(span.span, 0)
-            for format in formats where magic | format.magic == magic { return true }
+            for format in formats where format.couldBeDamagedMagic(magic) { return true }
         }
         return false
     }
 
-    /// The next 16-byte-aligned position after `address` in the sector that
-    /// starts with a known magic (one 4-byte read per position; read errors
-    /// skip the position).
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
-    private func findNextEntry(after address: Int, sectorEnd: Int) -> Int? {
+    /// Skips the data at `address`, where no entry loads: notes in
+    /// ``lastScan`` if it starts like an entry of another format
+    /// (``EntryHeader/isOfAnotherFormat(than:offset:sectorSize:)``), then
+    /// finds the next 16-byte-aligned position in the sector that starts
+    /// with a known magic.
+    /// - Returns: that position, or nil. One 16-byte read, then one 4-byte
+    ///   read per position; a read error skips the position.
+    private func skipCorruptData(at address: Int, sectorEnd: Int) -> Int? {
+        var header = InlineArray<16, UInt8>(repeating: 0)
+        var headerSpan = header.mutableSpan
+        if (try? readFlash(at: address, into: &headerSpan)) != nil,
+           EntryHeader(decoding: headerSpan.span)
+               .isOfAnotherFormat(than: formats, offset: address % sectorSize, sectorSize: sectorSize) {
+            lastScan.unrecognizedData = true
+        }
         var candidate = alignUp(address &+ EntryHeader.size, EntryHeader.size)
         var bytes = InlineArray<4, UInt8>(repeating: 0)
         while candidate < sectorEnd {

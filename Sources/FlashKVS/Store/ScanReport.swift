@@ -26,9 +26,11 @@ public struct ScanReport: Equatable, Sendable {
     /// smaller than the number of keys on flash). While non-zero, the store
     /// never erases or writes: reopen it with a larger capacity.
     public var entriesNotLoaded = 0
-    /// Whether the flash holds written sectors but not one entry parses
-    /// with the configured formats: most likely another magic or checksum
-    /// configuration. While true, the store never erases or writes.
+    /// Whether the flash holds data of another configuration: written
+    /// sectors but not one entry parses with the configured formats (wrong
+    /// magic or checksum?), or some entries carry a magic that none of the
+    /// formats has, even damaged (a format missing from `formats`?). While
+    /// true, the store never erases or writes.
     public var unrecognizedData = false
 
     public init() {}

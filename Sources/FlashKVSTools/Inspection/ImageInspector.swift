@@ -11,8 +11,9 @@ import FlashKVS
 /// (unknown magic, key length 0 or over 63, running past the sector, bad
 /// checksum, a second copy in one sector), or written bytes after an erased
 /// gap, are corrupt, and the scan resumes at the next 16-byte-aligned
-/// position holding the magic; an intact entry whose key does not fit the
-/// key capacity is not loaded. The key table is rebuilt with the store's
+/// position holding the magic; an unknown magic in a plausible header is
+/// another format's entry, which the store refuses to erase unasked; an
+/// intact entry whose key does not fit the key capacity is not loaded. The key table is rebuilt with the store's
 /// rules (``KeyTableModel``) and entries are classified against it. Beyond
 /// the store's initialization, it also reports data hidden in sectors that
 /// look empty, and entries of another alignment.
@@ -40,6 +41,10 @@ struct ScanCounts: Equatable {
     var entriesNotLoaded = 0
     var parsedEntries = 0
     var checksumFailures = 0
+    /// Corrupt entries whose header looks like another format's
+    /// (`EntryHeader.isOfAnotherFormat`), with the first one's magic.
+    var foreignEntries = 0
+    var firstForeignMagic: UInt32 = 0
 }
 
 /// The state of one inspection.
@@ -163,9 +168,15 @@ private struct Scan<Flash: FlashMemory> {
             return .erased
         } catch {
             let raw = EntryHeader(decoding: headerBytes.span)
-            return raw.keyLength > EntryHeader.maxKeyLength
-                ? .corrupt(raw, nil, "key length \(raw.keyLength) is over \(EntryHeader.maxKeyLength)")
-                : .corrupt(raw, nil, "unknown magic \(hex32(raw.magic))")
+            if raw.keyLength > EntryHeader.maxKeyLength {
+                return .corrupt(raw, nil, "key length \(raw.keyLength) is over \(EntryHeader.maxKeyLength)")
+            }
+            guard raw.isOfAnotherFormat(than: [format], offset: offset, sectorSize: sectorSize) else {
+                return .corrupt(raw, nil, "unknown magic \(hex32(raw.magic))")
+            }
+            if counts.foreignEntries == 0 { counts.firstForeignMagic = raw.magic }
+            counts.foreignEntries += 1
+            return .corrupt(raw, nil, "an entry of another format (magic \(hex32(raw.magic)))")
         }
         let keyLength = Int(header.keyLength)
         guard offset + header.entrySize <= sectorSize else {
@@ -294,6 +305,12 @@ private struct Scan<Flash: FlashMemory> {
         var problems: [ImageProblem] = []
         if counts.parsedEntries == 0 && counts.corruptSectors > 0 {
             problems.append(ImageProblem(.formatMismatch, formatMismatchMessage(inspection)))
+        } else if counts.foreignEntries > 0 {
+            problems.append(ImageProblem(
+                .formatMismatch,
+                "\(counts.foreignEntries) entries look like entries of another format (magic "
+                    + "\(hex32(counts.firstForeignMagic)), not --magic \(hex32(configuration.magic)) or a damaged copy "
+                    + "of it): the store writes and erases nothing while they are there (repair --discard-unindexed erases them)"))
         }
         let unindexed = inspection.entries.filter { $0.state == .unindexed }
         if let first = unindexed.first {
