@@ -78,11 +78,11 @@ public struct EntryHeader: Equatable, Sendable {
     }
 
     /// Whether this header, found at byte `offset` of a sector of
-    /// `sectorSize` bytes, looks like that of an entry in a format none of
-    /// `formats` is: its magic is not theirs, even damaged
+    /// `sectorSize` bytes where no entry loads, is another format's: its
+    /// magic cannot be one of `formats`' even damaged
     /// (``EntryFormat/couldBeDamagedMagic(_:)``), its key length is 1...63
-    /// and its header, key and value fit the sector. Such an entry is data
-    /// the store must not erase unasked.
+    /// and its header, key and value fit the sector. Such data the store
+    /// must not erase unasked.
     public func isOfAnotherFormat(than formats: [EntryFormat], offset: Int, sectorSize: Int) -> Bool {
         guard keyLength > 0, Int(keyLength) <= Self.maxKeyLength, offset &+ Self.size &+ contentSize <= sectorSize
         else { return false }

@@ -303,30 +303,29 @@ extension KeyValueStore {
         return false
     }
 
-    /// Skips the data at `address`, where no entry loads: notes in
-    /// ``lastScan`` if it starts like an entry of another format
-    /// (``EntryHeader/isOfAnotherFormat(than:offset:sectorSize:)``), then
-    /// finds the next 16-byte-aligned position in the sector that starts
-    /// with a known magic.
+    /// Skips the data at `address`, where no entry loads, and finds the
+    /// next 16-byte-aligned position in the sector that starts with a
+    /// known magic. If the data at `address` looks like another format's
+    /// entry (``EntryHeader/isOfAnotherFormat(than:offset:sectorSize:)``),
+    /// notes it in ``ScanReport/unrecognizedData``.
     /// - Returns: that position, or nil. One 16-byte read, then one 4-byte
     ///   read per position; a read error skips the position.
     private func skipCorruptData(at address: Int, sectorEnd: Int) -> Int? {
-        var header = InlineArray<16, UInt8>(repeating: 0)
-        var headerSpan = header.mutableSpan
-        if (try? readFlash(at: address, into: &headerSpan)) != nil,
-           EntryHeader(decoding: headerSpan.span)
-               .isOfAnotherFormat(than: formats, offset: address % sectorSize, sectorSize: sectorSize) {
-            lastScan.unrecognizedData = true
-        }
-        var candidate = alignUp(address &+ EntryHeader.size, EntryHeader.size)
-        var bytes = InlineArray<4, UInt8>(repeating: 0)
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
+        var whole = bytes.mutableSpan
+        var candidate = address
         while candidate < sectorEnd {
-            var span = bytes.mutableSpan
-            if (try? readFlash(at: candidate, into: &span)) != nil,
-               format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil {
-                return candidate
+            let atStart = candidate == address
+            var span = whole._mutatingExtracting(first: atStart ? EntryHeader.size : 4)
+            if (try? readFlash(at: candidate, into: &span)) != nil {
+                if !atStart {
+                    if format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil { return candidate }
+                } else if EntryHeader(decoding: span.span)
+                            .isOfAnotherFormat(than: formats, offset: address % sectorSize, sectorSize: sectorSize) {
+                    lastScan.unrecognizedData = true
+                }
             }
-            candidate &+= EntryHeader.size
+            candidate = alignUp(candidate &+ EntryHeader.size, EntryHeader.size)
         }
         return nil
     }

@@ -11,9 +11,10 @@ import FlashKVS
 /// (unknown magic, key length 0 or over 63, running past the sector, bad
 /// checksum, a second copy in one sector), or written bytes after an erased
 /// gap, are corrupt, and the scan resumes at the next 16-byte-aligned
-/// position holding the magic; an unknown magic in a plausible header is
-/// another format's entry, which the store refuses to erase unasked; an
-/// intact entry whose key does not fit the key capacity is not loaded. The key table is rebuilt with the store's
+/// position holding the magic; a plausible header whose magic no damage
+/// turns the configured one into is another format's entry, which the
+/// store refuses to erase unasked; an intact entry whose key does not fit
+/// the key capacity is not loaded. The key table is rebuilt with the store's
 /// rules (``KeyTableModel``) and entries are classified against it. Beyond
 /// the store's initialization, it also reports data hidden in sectors that
 /// look empty, and entries of another alignment.
@@ -41,7 +42,7 @@ struct ScanCounts: Equatable {
     var entriesNotLoaded = 0
     var parsedEntries = 0
     var checksumFailures = 0
-    /// Corrupt entries whose header looks like another format's
+    /// Corrupt entries that look like another format's
     /// (`EntryHeader.isOfAnotherFormat`), with the first one's magic.
     var foreignEntries = 0
     var firstForeignMagic: UInt32 = 0
@@ -168,15 +169,14 @@ private struct Scan<Flash: FlashMemory> {
             return .erased
         } catch {
             let raw = EntryHeader(decoding: headerBytes.span)
-            if raw.keyLength > EntryHeader.maxKeyLength {
-                return .corrupt(raw, nil, "key length \(raw.keyLength) is over \(EntryHeader.maxKeyLength)")
+            if raw.isOfAnotherFormat(than: [format], offset: offset, sectorSize: sectorSize) {
+                if counts.foreignEntries == 0 { counts.firstForeignMagic = raw.magic }
+                counts.foreignEntries += 1
+                return .corrupt(raw, nil, "an entry of another format (magic \(hex32(raw.magic)))")
             }
-            guard raw.isOfAnotherFormat(than: [format], offset: offset, sectorSize: sectorSize) else {
-                return .corrupt(raw, nil, "unknown magic \(hex32(raw.magic))")
-            }
-            if counts.foreignEntries == 0 { counts.firstForeignMagic = raw.magic }
-            counts.foreignEntries += 1
-            return .corrupt(raw, nil, "an entry of another format (magic \(hex32(raw.magic)))")
+            return raw.keyLength > EntryHeader.maxKeyLength
+                ? .corrupt(raw, nil, "key length \(raw.keyLength) is over \(EntryHeader.maxKeyLength)")
+                : .corrupt(raw, nil, "unknown magic \(hex32(raw.magic))")
         }
         let keyLength = Int(header.keyLength)
         guard offset + header.entrySize <= sectorSize else {
@@ -308,9 +308,9 @@ private struct Scan<Flash: FlashMemory> {
         } else if counts.foreignEntries > 0 {
             problems.append(ImageProblem(
                 .formatMismatch,
-                "\(counts.foreignEntries) entries look like entries of another format (magic "
-                    + "\(hex32(counts.firstForeignMagic)), not --magic \(hex32(configuration.magic)) or a damaged copy "
-                    + "of it): the store writes and erases nothing while they are there (repair --discard-unindexed erases them)"))
+                "\(counts.foreignEntries) entries look like another format's (first magic "
+                    + "\(hex32(counts.firstForeignMagic)), which no damage turns --magic \(hex32(configuration.magic)) "
+                    + "into): the store neither writes over nor erases them (repair --discard-unindexed erases them)"))
         }
         let unindexed = inspection.entries.filter { $0.state == .unindexed }
         if let first = unindexed.first {
