@@ -157,6 +157,27 @@ struct RecoveryTests {
         try store.put("key1", [1])
     }
 
+    @Test("a lone failed entry on blank flash: a torn write of this store is repaired, other bytes are left alone")
+    func loneFailedEntryIsRepairedOnlyIfItCouldBeATornWrite() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        var entry = Self.format.encodedEntry(key: Array("key".utf8).span, value: Self.value(0).span, transactionID: 1)
+        for index in entry.indices { entry[index] |= 0x0C }  // a program cut short: some bits still read 1
+        flash.load(entry.span, at: 512)
+        let store = try Self.store(flash)
+        try store.initialize()
+        #expect(store.lastScan.corruptEntries == 1 && !store.lastScan.unrecognizedData)
+        try store.put("key", Self.value(1))
+
+        // Bytes that are no entry of any format (key length 0), alone on flash.
+        let other = RAMFlash(sectorSize: 512, sectorCount: 4)
+        other.load([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x10, 0x00, 0x10, 0x00, 0xF0, 0x00].span, at: 1024)
+        let before = other.contents
+        let foreign = try Self.store(other)
+        #expect(throws: KVSError.failedPrecondition) { try foreign.initialize() }
+        #expect(foreign.lastScan.unrecognizedData)
+        #expect(other.contents == before)
+    }
+
     // MARK: Gaps and malformed headers
 
     /// Sector 0 holds key1, 32 erased bytes, then k2 (the reference's

@@ -84,10 +84,16 @@ public struct EntryHeader: Equatable, Sendable {
     /// and its header, key and value fit the sector. Such data the store
     /// must not erase unasked.
     public func isOfAnotherFormat(than formats: [EntryFormat], offset: Int, sectorSize: Int) -> Bool {
-        guard keyLength > 0, Int(keyLength) <= Self.maxKeyLength, offset &+ Self.size &+ contentSize <= sectorSize
-        else { return false }
+        guard fits(offset: offset, sectorSize: sectorSize) else { return false }
         for format in formats where format.couldBeDamagedMagic(magic) { return false }
         return true
+    }
+
+    /// Whether the key length is 1...63 and header, key and value fit a
+    /// sector of `sectorSize` bytes from byte `offset`.
+    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    func fits(offset: Int, sectorSize: Int) -> Bool {
+        keyLength > 0 && Int(keyLength) <= Self.maxKeyLength && offset &+ Self.size &+ contentSize <= sectorSize
     }
 
     /// Whether this entry marks a deleted key.

@@ -89,7 +89,12 @@ extension KeyValueStore {
             if sectors.isEmpty(sector) { foundEmptySector = true }
             if sectors.isCorrupt(sector) { lastScan.corruptSectors &+= 1 }
         }
-        if parsedEntries == 0 && lastScan.corruptSectors > 0 && !looksLikeOneTornWrite() {
+        // Nothing parses: another configuration's data, unless all there is
+        // could be one interrupted write of this store (a single failed
+        // entry whose magic could be a damaged known one).
+        let oneTornWrite = lastScan.corruptEntries &+ lastScan.gapsFound == 1 && lastScan.corruptSectors == 1
+            && !lastScan.sawUnknownMagic
+        if parsedEntries == 0 && lastScan.corruptSectors > 0 && !oneTornWrite {
             lastScan.unrecognizedData = true
         }
 
@@ -287,27 +292,12 @@ extension KeyValueStore {
         return 0
     }
 
-    /// Whether the only data on flash could be one interrupted write of
-    /// this store: a single failed entry, at the start of its sector, whose
-    /// magic could be a damaged known magic. Anything else, when nothing
-    /// parses, is taken for another format.
-    private func looksLikeOneTornWrite() -> Bool {
-        guard lastScan.corruptEntries &+ lastScan.gapsFound == 1, lastScan.corruptSectors == 1 else { return false }
-        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) {
-            var bytes = InlineArray<4, UInt8>(repeating: 0)
-            var span = bytes.mutableSpan
-            guard (try? readFlash(at: sectors.base(of: sector), into: &span)) != nil else { return false }
-            let magic = EntryHeader.loadUInt32(span.span, 0)
-            for format in formats where format.couldBeDamagedMagic(magic) { return true }
-        }
-        return false
-    }
-
     /// Skips the data at `address`, where no entry loads, and finds the
     /// next 16-byte-aligned position in the sector that starts with a
     /// known magic. If the data at `address` looks like another format's
     /// entry (``EntryHeader/isOfAnotherFormat(than:offset:sectorSize:)``),
-    /// notes it in ``ScanReport/unrecognizedData``.
+    /// notes it in ``ScanReport/unrecognizedData``; if its magic cannot be
+    /// a known one (or cannot be read), in `sawUnknownMagic`.
     /// - Returns: that position, or nil. One 16-byte read, then one 4-byte
     ///   read per position; a read error skips the position.
     private func skipCorruptData(at address: Int, sectorEnd: Int) -> Int? {
@@ -320,14 +310,27 @@ extension KeyValueStore {
             if (try? readFlash(at: candidate, into: &span)) != nil {
                 if !atStart {
                     if format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil { return candidate }
-                } else if EntryHeader(decoding: span.span)
-                            .isOfAnotherFormat(than: formats, offset: address % sectorSize, sectorSize: sectorSize) {
-                    lastScan.unrecognizedData = true
+                } else {
+                    let header = EntryHeader(decoding: span.span)
+                    if !couldBeKnownMagic(header.magic) {
+                        lastScan.sawUnknownMagic = true
+                        if header.fits(offset: address % sectorSize, sectorSize: sectorSize) {
+                            lastScan.unrecognizedData = true
+                        }
+                    }
                 }
+            } else if atStart {
+                lastScan.sawUnknownMagic = true
             }
             candidate = alignUp(candidate &+ EntryHeader.size, EntryHeader.size)
         }
         return nil
+    }
+
+    /// Whether `magic` could be one of the formats' magics, damaged.
+    private func couldBeKnownMagic(_ magic: UInt32) -> Bool {
+        for format in formats where format.couldBeDamagedMagic(magic) { return true }
+        return false
     }
 
     /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).

@@ -33,6 +33,11 @@ public struct ScanReport: Equatable, Sendable {
     /// true, the store never erases or writes.
     public var unrecognizedData = false
 
+    /// Whether a failed entry's magic cannot be a known one, even damaged,
+    /// or could not be read: then a lone failed entry is not taken for a
+    /// torn write of this store.
+    var sawUnknownMagic = false
+
     public init() {}
 
     /// Whether the flash holds data the store could not index, so that a
