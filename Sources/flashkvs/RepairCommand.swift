@@ -12,8 +12,8 @@ struct RepairCommand: ParsableCommand {
             stale data. Corrupt bytes that held no current key are erased. Reports what changed, \
             keys lost or changed, and what could not be fixed (exit status 5 then). An image \
             holding data the store cannot index (keys beyond --max-entries, entries of another \
-            format, or nothing parsing with --magic/--checksum) is left untouched (exit status 6) unless \
-            --discard-unindexed is given: that erases such data.
+            format, or nothing parsing with --magic/--checksum) is left untouched (exit status \
+            6) unless --discard-unindexed is given: that erases such data.
             """)
 
     @Argument(help: "The image file.") var image: String

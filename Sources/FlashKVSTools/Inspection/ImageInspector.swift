@@ -46,6 +46,9 @@ struct ScanCounts: Equatable {
     /// (`EntryHeader.isOfAnotherFormat`), with the first one's magic.
     var foreignEntries = 0
     var firstForeignMagic: UInt32 = 0
+    /// Whether a corrupt entry's magic cannot be the configured one, even
+    /// damaged (then a lone failed entry is no torn write of the store's).
+    var sawUnknownMagic = false
 }
 
 /// The state of one inspection.
@@ -169,6 +172,7 @@ private struct Scan<Flash: FlashMemory> {
             return .erased
         } catch {
             let raw = EntryHeader(decoding: headerBytes.span)
+            if !format.couldBeDamagedMagic(raw.magic) { counts.sawUnknownMagic = true }
             if raw.isOfAnotherFormat(than: [format], offset: offset, sectorSize: sectorSize) {
                 if counts.foreignEntries == 0 { counts.firstForeignMagic = raw.magic }
                 counts.foreignEntries += 1
@@ -303,7 +307,11 @@ private struct Scan<Flash: FlashMemory> {
 
     private func problems(of inspection: ImageInspection) -> [ImageProblem] {
         var problems: [ImageProblem] = []
-        if counts.parsedEntries == 0 && counts.corruptSectors > 0 {
+        // The store's rule: nothing parses, and it is more than one torn
+        // first write of the store's could leave.
+        let oneTornWrite = counts.corruptEntries + counts.gapsFound == 1 && counts.corruptSectors == 1
+            && !counts.sawUnknownMagic
+        if counts.parsedEntries == 0 && counts.corruptSectors > 0 && !oneTornWrite {
             problems.append(ImageProblem(.formatMismatch, formatMismatchMessage(inspection)))
         } else if counts.foreignEntries > 0 {
             problems.append(ImageProblem(
