@@ -33,4 +33,11 @@ extension EntryFormat {
         }
         return bytesDiffering <= 2
     }
+
+    /// Whether `found` could be the magic of any of `formats`, damaged
+    /// (``couldBeDamagedMagic(_:)``).
+    static func couldBeDamagedMagic(_ found: UInt32, ofAnyOf formats: [EntryFormat]) -> Bool {
+        for format in formats where format.couldBeDamagedMagic(found) { return true }
+        return false
+    }
 }

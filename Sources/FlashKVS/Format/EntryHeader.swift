@@ -84,9 +84,7 @@ public struct EntryHeader: Equatable, Sendable {
     /// and its header, key and value fit the sector. Such data the store
     /// must not erase unasked.
     public func isOfAnotherFormat(than formats: [EntryFormat], offset: Int, sectorSize: Int) -> Bool {
-        guard fits(offset: offset, sectorSize: sectorSize) else { return false }
-        for format in formats where format.couldBeDamagedMagic(magic) { return false }
-        return true
+        fits(offset: offset, sectorSize: sectorSize) && !EntryFormat.couldBeDamagedMagic(magic, ofAnyOf: formats)
     }
 
     /// Whether the key length is 1...63 and header, key and value fit a

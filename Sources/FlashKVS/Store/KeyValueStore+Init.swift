@@ -312,7 +312,7 @@ extension KeyValueStore {
                     if format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil { return candidate }
                 } else {
                     let header = EntryHeader(decoding: span.span)
-                    if !couldBeKnownMagic(header.magic) {
+                    if !EntryFormat.couldBeDamagedMagic(header.magic, ofAnyOf: formats) {
                         lastScan.sawUnknownMagic = true
                         if header.fits(offset: address % sectorSize, sectorSize: sectorSize) {
                             lastScan.unrecognizedData = true
@@ -325,12 +325,6 @@ extension KeyValueStore {
             candidate = alignUp(candidate &+ EntryHeader.size, EntryHeader.size)
         }
         return nil
-    }
-
-    /// Whether `magic` could be one of the formats' magics, damaged.
-    private func couldBeKnownMagic(_ magic: UInt32) -> Bool {
-        for format in formats where format.couldBeDamagedMagic(magic) { return true }
-        return false
     }
 
     /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).
