@@ -30,19 +30,22 @@ struct DumpCommand: ParsableCommand {
     static func json(_ inspection: ImageInspection) -> JSON {
         .object([
             ("geometry", Reports.geometry(inspection.configuration, sectorCount: inspection.sectorCount)),
-            ("entries", .array(inspection.entries.map { entryJSON($0, magic: inspection.configuration.magic) })),
+            ("entries", .array(inspection.entries.map { entryJSON($0, configuration: inspection.configuration) })),
         ])
     }
 
-    static func entryJSON(_ entry: InspectedEntry, magic: UInt32) -> JSON {
+    /// One entry; `format` is "primary" or "additional" for an entry of a
+    /// configured format, and null (as are its header fields) otherwise.
+    static func entryJSON(_ entry: InspectedEntry, configuration: StoreConfiguration) -> JSON {
         var members: [(String, JSON)] = [
             ("sector", .int(entry.sector)), ("offset", .int(entry.offset)), ("address", .int(entry.address)),
             ("size", .int(entry.size)),
         ]
         let header = entry.header
-        let known = header?.magic == magic
+        let known = header.map { configuration.format(magic: $0.magic) != nil } ?? false
+        let primary = header?.magic == configuration.magic
         members.append(("magic", header.map { .string(Reports.hex32($0.magic)) } ?? .null))
-        members.append(("format", known ? .string("primary") : .null))
+        members.append(("format", known ? .string(primary ? "primary" : "additional") : .null))
         members.append(("transaction_id", known ? header.map { .int($0.transactionID) } ?? .null : .null))
         if let key = entry.key {
             members.append(("key", .string(String(decoding: key, as: UTF8.self))))
@@ -59,9 +62,9 @@ struct DumpCommand: ParsableCommand {
 
     static func text(_ inspection: ImageInspection, image: String) -> String {
         let configuration = inspection.configuration
-        var lines = ["'\(image)': \(inspection.sectorCount) sectors x \(inspection.sectorSize) bytes, magic "
-            + "\(Reports.hex32(configuration.magic)), \(configuration.checksum.rawValue), alignment "
-            + "\(configuration.alignment), redundancy \(configuration.redundancy)"]
+        var lines = ["'\(image)': \(inspection.sectorCount) sectors x \(inspection.sectorSize) bytes, "
+            + "\(Reports.formats(configuration)), alignment \(configuration.alignment), redundancy "
+            + "\(configuration.redundancy)"]
         let columns = [6, 6, 7, 5, 10, 8, 9, 6]
         func row(_ cells: [String], _ key: String) -> String {
             zip(cells, columns).map { String(repeating: " ", count: max(0, $1 - $0.count)) + $0 }.joined(separator: " ")
@@ -70,7 +73,7 @@ struct DumpCommand: ParsableCommand {
         lines.append(row(["sector", "offset", "address", "size", "magic", "txid", "state", "value"], "key"))
         for entry in inspection.entries {
             let header = entry.header
-            let known = header?.magic == configuration.magic
+            let known = header.map { configuration.format(magic: $0.magic) != nil } ?? false
             let value = !known ? "-" : entry.isTombstone ? "tomb" : String(header!.valueSize)
             var key = entry.key.map { ListCommand.keyText($0) } ?? "-"
             if let detail = entry.detail { key += "  (\(detail))" }
@@ -95,11 +98,27 @@ enum Reports {
         return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
 
+    /// The geometry and the primary format, as the reference's statistics
+    /// print them; `additional_formats` follows only when there are some.
     static func geometry(_ configuration: StoreConfiguration, sectorCount: Int) -> JSON {
-        .object([
+        var members: [(String, JSON)] = [
             ("sector_size", .int(configuration.sectorSize)), ("sectors", .int(sectorCount)),
             ("alignment", .int(configuration.alignment)), ("magic", .string(hex32(configuration.magic))),
             ("checksum", .string(configuration.checksum.rawValue)),
-        ])
+        ]
+        if !configuration.additionalFormats.isEmpty {
+            members.append(("additional_formats", .array(configuration.additionalFormats.map {
+                .object([("magic", .string(hex32($0.magic))), ("checksum", .string($0.checksum.rawValue))])
+            })))
+        }
+        return .object(members)
+    }
+
+    /// "magic 0x..., crc16", then "also read: magic 0x..., none" for each
+    /// additional format.
+    static func formats(_ configuration: StoreConfiguration) -> String {
+        let primary = "magic \(hex32(configuration.magic)), \(configuration.checksum.rawValue)"
+        let others = configuration.additionalFormats.map { "magic \(hex32($0.magic)), \($0.checksum.rawValue)" }
+        return others.isEmpty ? primary : primary + " (also read: " + others.joined(separator: "; ") + ")"
     }
 }

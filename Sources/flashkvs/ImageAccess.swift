@@ -75,10 +75,9 @@ enum ImageAccess {
                 + "--max-entries \(session.store.capacity); give a larger --max-entries")
         }
         if scan.unrecognizedData {
-            return CLIError(.configurationMismatch, "'\(path)' holds data that does not parse with --magic "
-                + "\(Reports.hex32(session.configuration.magic)) --checksum \(session.configuration.checksum.rawValue) "
-                + "--sector-size \(session.configuration.sectorSize) (another format?); run 'flashkvs verify \(path)' "
-                + "for hints")
+            return CLIError(.configurationMismatch, "'\(path)' holds data that does not parse with "
+                + "\(session.configuration.formatOptions) --sector-size \(session.configuration.sectorSize) "
+                + "(another format?); run 'flashkvs verify \(path)' for hints")
         }
         return CLIError(.corruptImage, "'\(path)' has errors the store has not repaired, so it takes no writes; "
             + "run 'flashkvs verify \(path)' to see them and 'flashkvs repair \(path)' to fix them")

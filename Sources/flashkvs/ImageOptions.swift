@@ -40,11 +40,15 @@ struct ImageOptions: ParsableArguments {
         "Write alignment in bytes: 1, 2, 4, 8, 16 or a multiple of 16 up to 256.", valueName: "bytes"))
     var alignment: Int = 16
 
-    @Option(help: ArgumentHelp("Entry magic, hex with 0x or decimal.", valueName: "hex"))
-    var magic: MagicArgument = MagicArgument(StoreConfiguration.defaultMagic)
+    @Option(help: ArgumentHelp(
+        "Entry magic, hex with 0x or decimal. Repeat it to read entries of several formats (such as a device's "
+            + "earlier magic): the first is written.", valueName: "hex"))
+    var magic: [MagicArgument] = [MagicArgument(StoreConfiguration.defaultMagic)]
 
-    @Option(help: ArgumentHelp("Entry checksum: crc16 or none.", valueName: "kind"))
-    var checksum: ChecksumKind = .crc16
+    @Option(help: ArgumentHelp(
+        "Entry checksum: crc16 or none. Once for every --magic, or once per --magic in the same order.",
+        valueName: "kind"))
+    var checksum: [ChecksumKind] = [.crc16]
 
     @Option(help: ArgumentHelp("Copies of every entry, each in another sector.", valueName: "n"))
     var redundancy: Int = 1
@@ -58,9 +62,19 @@ struct ImageOptions: ParsableArguments {
     /// store's limits.
     /// - Throws: `CLIError` `.badArgument` naming the option.
     func configuration() throws(CLIError) -> StoreConfiguration {
+        guard checksum.count == 1 || checksum.count == magic.count else {
+            throw CLIError(
+                .badArgument,
+                "--checksum is given \(checksum.count) times for \(magic.count) --magic values: "
+                    + "give it once for all of them or once per --magic")
+        }
+        let formats = magic.indices.map {
+            StoreConfiguration.Format(magic: magic[$0].value, checksum: checksum[checksum.count == 1 ? 0 : $0])
+        }
         let configuration = StoreConfiguration(
-            sectorSize: sectorSize, sectorCount: sectorCount, alignment: alignment, magic: magic.value,
-            checksum: checksum, redundancy: redundancy, maxEntries: maxEntries)
+            sectorSize: sectorSize, sectorCount: sectorCount, alignment: alignment, magic: formats[0].magic,
+            checksum: formats[0].checksum, additionalFormats: Array(formats.dropFirst()), redundancy: redundancy,
+            maxEntries: maxEntries)
         do {
             try configuration.validate()
         } catch {

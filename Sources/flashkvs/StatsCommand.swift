@@ -64,9 +64,9 @@ struct StatsCommand: ParsableCommand {
             return
         }
         var lines = [
-            "'\(image)': \(inspection.sectorCount) sectors x \(sectorSize) bytes, magic "
-                + "\(Reports.hex32(session.configuration.magic)), \(session.configuration.checksum.rawValue), "
-                + "alignment \(session.configuration.alignment), redundancy \(store.redundancy)",
+            "'\(image)': \(inspection.sectorCount) sectors x \(sectorSize) bytes, "
+                + "\(Reports.formats(session.configuration)), alignment \(session.configuration.alignment), "
+                + "redundancy \(store.redundancy)",
             "state: " + (store.state == .ready ? "ready" : "needs maintenance: \(scanSummary) (run 'flashkvs verify')"),
             "keys: \(store.count) present, \(store.totalEntriesWithDeleted) with deleted, capacity \(store.capacity)",
             "transaction count: \(store.transactionCount); largest key + value: \(store.maxKeyValueSize) bytes",

@@ -101,6 +101,42 @@ struct CLICommandTests {
         #expect(text.contains("4 entries: 1 live, 2 stale, 1 deleted, 0 corrupt, 0 unindexed"))
     }
 
+    @Test func repeatedMagicsReadTwoFormatsAndFullMaintenanceMigratesToTheFirst() throws {
+        // A device that changed its magic: entries of the old format (CRC16) beside the new one's (no checksum).
+        let flash = try FileFlash.create(at: image, geometry: FlashGeometry(sectorSize: 512, sectorCount: 4, alignment: 16))
+        let old = StoreConfiguration(sectorSize: 512, magic: 0x1111_1111)
+        try StoreSession(flash: flash, configuration: old, writable: true).store.put("old", Array("1".utf8))
+        let new = StoreConfiguration(sectorSize: 512, magic: 0x2222_2222, checksum: .none,
+                                     additionalFormats: [old.primaryFormat])
+        try StoreSession(flash: flash, configuration: new, writable: true).store.put("new", Array("2".utf8))
+        try flash.close()
+        let newOnly = ["--sector-size", "512", "--magic", "0x22222222", "--checksum", "none"]
+        let both = newOnly + ["--magic", "0x11111111", "--checksum", "crc16"]
+
+        let verify = try ToolRunner.run(["verify", "IMG"] + newOnly, image: image)
+        CLIFixtures.expectFailure(verify, .problemsFound)
+        #expect(verify.output.contains("format_mismatch") && verify.output.contains("add --magic 0x11111111"))
+        let list = try ToolRunner.run(["list", "IMG", "--json"] + both, image: image)
+        CLIFixtures.expectSuccess(list)
+        let items = try #require(try CLIFixtures.json(list) as? [[String: Any]])
+        #expect(Set(items.compactMap { $0["key"] as? String }) == ["old", "new"])
+        let dump = try #require(try CLIFixtures.json(try ToolRunner.run(["dump", "IMG", "--json"] + both, image: image))
+            as? [String: Any])
+        let entries = try #require(dump["entries"] as? [[String: Any]])
+        #expect(entries.map { $0["format"] as? String } == ["additional", "primary"])
+        #expect(entries.map { $0["transaction_id"] as? Int } == [1, 2])
+        let formats = (dump["geometry"] as? [String: Any])?["additional_formats"] as? [[String: String]]
+        #expect(formats == [["magic": "0x11111111", "checksum": "crc16"]])
+
+        CLIFixtures.expectSuccess(try ToolRunner.run(["maintain", "IMG", "full"] + both, image: image))
+        let after = try ToolRunner.run(["dump", "IMG", "--json"] + newOnly, image: image)
+        CLIFixtures.expectSuccess(after)
+        let migrated = try #require((try CLIFixtures.json(after) as? [String: Any])?["entries"] as? [[String: Any]])
+        #expect(migrated.filter { $0["state"] as? String == "live" }.map { $0["magic"] as? String }
+            == ["0x22222222", "0x22222222"])
+        #expect(try ToolRunner.run(["get", "IMG", "old"] + newOnly, image: image).output == "1")
+    }
+
     @Test func statsReportsTheStoresCounters() throws {
         try CLIFixtures.makeImage(image, items: [("key1", Array("value1".utf8)), ("key1", Array("value2".utf8))])
         let stats = try #require(try CLIFixtures.json(try run("stats", "IMG", "--json", "--sector-size", "512")) as? [String: Any])

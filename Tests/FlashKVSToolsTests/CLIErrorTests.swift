@@ -109,6 +109,18 @@ struct CLIErrorTests {
                                   containing: "line 1")
     }
 
+    @Test func checksumsMustMatchTheMagicsAndMagicsMustDiffer() throws {
+        CLIFixtures.expectFailure(
+            try run("create", "IMG", "--sectors", "4", "--magic", "1", "--magic", "2", "--checksum", "crc16",
+                    "--checksum", "none", "--checksum", "crc16"),
+            .badArgument, containing: "--checksum is given 3 times for 2 --magic values")
+        CLIFixtures.expectFailure(try run("create", "IMG", "--sectors", "4", "--magic", "0x10", "--magic", "16"),
+                                  .badArgument, containing: "--magic 0x00000010 is given twice")
+        CLIFixtures.expectFailure(try run("create", "IMG", "--sectors", "4", "--magic", "1", "--magic", "0xffffffff"),
+                                  .badArgument, containing: "--magic 0xffffffff cannot be used")
+        #expect(!FileManager.default.fileExists(atPath: image))
+    }
+
     @Test func aWrongMagicIsAFormatMismatch() throws {
         try CLIFixtures.makeImage(image, items: [("a", [1])])
         let before = try SHA256.ofFile(image)

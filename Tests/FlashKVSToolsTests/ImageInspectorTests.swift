@@ -136,6 +136,38 @@ struct ImageInspectorTests {
         #expect(inspection.disagreements(with: reader).isEmpty)
     }
 
+    @Test func additionalFormatsAreReadEachWithItsOwnChecksum() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        var old = configuration
+        old.magic = 0x1234_5678
+        let oldStore = try session(flash, old).store
+        try oldStore.put("x", Array("0".utf8))
+        try oldStore.put("old", Array("1".utf8))
+        var both = configuration
+        both.checksum = .none
+        both.additionalFormats = [old.primaryFormat]
+        try session(flash, both).store.put("new", Array("2".utf8))
+
+        let inspection = try inspect(flash, both)
+        #expect(inspection.problems.isEmpty)
+        #expect(inspection.entries.map(\.state) == [.live, .live, .live])
+        #expect(inspection.entries.map { $0.header?.magic } == [0x1234_5678, 0x1234_5678, configuration.magic])
+        #expect(inspection.disagreements(with: try session(flash, both, writable: false)).isEmpty)
+
+        // Each entry is checked with its own format's checksum, not the primary's.
+        var wrongChecksum = both
+        wrongChecksum.additionalFormats[0].checksum = .none
+        let failing = try inspect(flash, wrongChecksum)
+        #expect(failing.entries.map(\.state) == [.corrupt, .corrupt, .live])
+        #expect(failing.entries[0].detail == "none checksum mismatch")
+
+        // After corrupt data the scan resumes at the next entry of any configured format.
+        flash.load(Array("9".utf8).span, at: inspection.entries[0].address + EntryHeader.size + 1)
+        let resumed = try inspect(flash, both)
+        #expect(resumed.entries.map(\.state) == [.corrupt, .live, .live])
+        #expect(resumed.disagreements(with: try session(flash, both, writable: false)).isEmpty)
+    }
+
     @Test func aTornFirstWriteIsNoFormatMismatch() throws {
         let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
         var entry = configuration.format.encodedEntry(key: Array("a".utf8).span, value: [1].span, transactionID: 1)

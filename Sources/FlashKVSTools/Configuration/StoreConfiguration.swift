@@ -8,11 +8,29 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
 }
 
 /// How to read a flash image as a key-value store: the geometry and the
-/// pw_kvs configuration (magic, checksum, redundancy, key capacity).
+/// pw_kvs configuration (entry formats, redundancy, key capacity).
 ///
 /// The defaults are the command-line tool's: 4096-byte sectors, alignment
 /// 16, magic 0xd253a8a9, CRC16, redundancy 1.
 public struct StoreConfiguration: Equatable, Sendable {
+    /// An entry format as the command line names it: a magic and one of
+    /// the checksums pw_kvs ships.
+    public struct Format: Equatable, Sendable {
+        public var magic: UInt32
+        public var checksum: ChecksumKind
+
+        public init(magic: UInt32, checksum: ChecksumKind) {
+            self.magic = magic
+            self.checksum = checksum
+        }
+
+        /// The core's entry format.
+        public var entryFormat: EntryFormat { EntryFormat(magic: magic, checksum: checksum.checksum) }
+
+        /// `--magic 0x... --checksum ...`, as the options spell it.
+        public var options: String { "--magic \(hex32(magic)) --checksum \(checksum.rawValue)" }
+    }
+
     /// The default entry magic.
     public static let defaultMagic: UInt32 = 0xd253_a8a9
     /// The largest key capacity the core supports.
@@ -23,27 +41,51 @@ public struct StoreConfiguration: Equatable, Sendable {
     public var sectorCount: Int?
     /// Write alignment of the flash and the partition.
     public var alignment: Int
+    /// The magic of the format new entries are written in.
     public var magic: UInt32
+    /// The checksum of the format new entries are written in.
     public var checksum: ChecksumKind
+    /// Formats read besides the primary one (``magic`` and ``checksum``),
+    /// such as a device's earlier magic. Their entries are read as they are;
+    /// full and heavy maintenance rewrite them in the primary format.
+    public var additionalFormats: [Format]
     public var redundancy: Int
     /// Key capacity (deleted keys included); nil means ``defaultCapacity(sectorCount:)``.
     public var maxEntries: Int?
 
     public init(
         sectorSize: Int = 4096, sectorCount: Int? = nil, alignment: Int = 16, magic: UInt32 = defaultMagic,
-        checksum: ChecksumKind = .crc16, redundancy: Int = 1, maxEntries: Int? = nil
+        checksum: ChecksumKind = .crc16, additionalFormats: [Format] = [], redundancy: Int = 1,
+        maxEntries: Int? = nil
     ) {
         self.sectorSize = sectorSize
         self.sectorCount = sectorCount
         self.alignment = alignment
         self.magic = magic
         self.checksum = checksum
+        self.additionalFormats = additionalFormats
         self.redundancy = redundancy
         self.maxEntries = maxEntries
     }
 
-    /// The entry format new entries are written in, and the only one read.
-    public var format: EntryFormat { EntryFormat(magic: magic, checksum: checksum.checksum) }
+    /// The format new entries are written in.
+    public var primaryFormat: Format { Format(magic: magic, checksum: checksum) }
+
+    /// Every format read, the primary one first.
+    public var allFormats: [Format] { [primaryFormat] + additionalFormats }
+
+    /// The core's entry format new entries are written in.
+    public var format: EntryFormat { primaryFormat.entryFormat }
+
+    /// The core's entry formats, as the store is opened with them.
+    public var formats: [EntryFormat] { allFormats.map(\.entryFormat) }
+
+    /// The format whose magic is `magic`, if one is configured.
+    public func format(magic: UInt32) -> Format? { allFormats.first { $0.magic == magic } }
+
+    /// The format options for messages: `--magic 0x... --checksum ...`,
+    /// once per format.
+    public var formatOptions: String { allFormats.map(\.options).joined(separator: " ") }
 
     /// The alignment-units header field of entries written with this
     /// configuration.
@@ -92,8 +134,15 @@ public struct StoreConfiguration: Equatable, Sendable {
                 throw ConfigurationError("--max-entries \(maxEntries) is out of range: 1...\(Self.maximumCapacity)")
             }
         }
-        guard magic != 0xFFFF_FFFF else {
-            throw ConfigurationError("--magic 0xffffffff cannot be used: it reads as erased flash")
+        var magics: [UInt32] = []
+        for format in allFormats {
+            guard format.magic != 0xFFFF_FFFF else {
+                throw ConfigurationError("--magic 0xffffffff cannot be used: it reads as erased flash")
+            }
+            guard !magics.contains(format.magic) else {
+                throw ConfigurationError("--magic \(hex32(format.magic)) is given twice: each format needs its own magic")
+            }
+            magics.append(format.magic)
         }
     }
 }

@@ -57,7 +57,7 @@ public final class StoreSession<Flash: FlashMemory> {
     ) throws(KVSError) -> KeyValueStore<Flash> {
         let partition = try FlashPartition(flash, alignment: configuration.alignment, writable: writable)
         return try KeyValueStore(
-            partition: partition, format: configuration.format,
+            partition: partition, formats: configuration.formats,
             capacity: configuration.capacity(sectorCount: partition.sectorCount),
             redundancy: configuration.redundancy, options: Options(recovery: recovery))
     }

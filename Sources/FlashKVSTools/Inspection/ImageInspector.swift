@@ -11,8 +11,8 @@ import FlashKVS
 /// (unknown magic, key length 0 or over 63, running past the sector, bad
 /// checksum, a second copy in one sector), or written bytes after an erased
 /// gap, are corrupt, and the scan resumes at the next 16-byte-aligned
-/// position holding the magic; a plausible header whose magic no damage
-/// turns the configured one into is another format's entry, which the
+/// position holding a configured magic; a plausible header whose magic no
+/// damage turns a configured one into is another format's entry, which the
 /// store refuses to erase unasked; an intact entry whose key does not fit
 /// the key capacity is not loaded. The key table is rebuilt with the store's
 /// rules (``KeyTableModel``) and entries are classified against it. Beyond
@@ -46,7 +46,7 @@ struct ScanCounts: Equatable {
     /// (`EntryHeader.isOfAnotherFormat`), with the first one's magic.
     var foreignEntries = 0
     var firstForeignMagic: UInt32 = 0
-    /// Whether a corrupt entry's magic cannot be the configured one, even
+    /// Whether a corrupt entry's magic cannot be a configured one, even
     /// damaged (then a lone failed entry is no torn write of the store's).
     var sawUnknownMagic = false
 }
@@ -55,7 +55,8 @@ struct ScanCounts: Equatable {
 private struct Scan<Flash: FlashMemory> {
     var partition: FlashPartition<Flash>
     let configuration: StoreConfiguration
-    let format: EntryFormat
+    /// The configured formats, the primary one first.
+    let formats: [EntryFormat]
     let sectorSize: Int
     let sectorCount: Int
     var model: KeyTableModel
@@ -71,7 +72,7 @@ private struct Scan<Flash: FlashMemory> {
         var configuration = configuration
         configuration.sectorCount = partition.sectorCount
         self.configuration = configuration
-        format = configuration.format
+        formats = configuration.formats
         sectorSize = partition.sectorSize
         sectorCount = partition.sectorCount
         model = KeyTableModel(
@@ -167,13 +168,13 @@ private struct Scan<Flash: FlashMemory> {
         let headerBytes = Array(sectorBytes[offset..<(offset + EntryHeader.size)])
         let header: EntryHeader
         do {
-            header = try EntryHeader.parse(headerBytes.span, formats: [format], erasedByte: partition.erasedByte)
+            header = try EntryHeader.parse(headerBytes.span, formats: formats, erasedByte: partition.erasedByte)
         } catch .notFound {
             return .erased
         } catch {
             let raw = EntryHeader(decoding: headerBytes.span)
-            if !format.couldBeDamagedMagic(raw.magic) { counts.sawUnknownMagic = true }
-            if raw.isOfAnotherFormat(than: [format], offset: offset, sectorSize: sectorSize) {
+            if !formats.contains(where: { $0.couldBeDamagedMagic(raw.magic) }) { counts.sawUnknownMagic = true }
+            if raw.isOfAnotherFormat(than: formats, offset: offset, sectorSize: sectorSize) {
                 if counts.foreignEntries == 0 { counts.firstForeignMagic = raw.magic }
                 counts.foreignEntries += 1
                 return .corrupt(raw, nil, "an entry of another format (magic \(hex32(raw.magic)))")
@@ -189,9 +190,11 @@ private struct Scan<Flash: FlashMemory> {
         guard keyLength > 0 else { return .corrupt(header, nil, "key length 0") }
         let key = Array(sectorBytes[(offset + EntryHeader.size)..<(offset + EntryHeader.size + keyLength)])
         let entryBytes = Array(sectorBytes[offset..<(offset + header.entrySize)])
-        guard format.verifyEntry(entryBytes.span) else {
+        // `parse` accepted the magic, so it is a configured one.
+        let format = configuration.format(magic: header.magic) ?? configuration.primaryFormat
+        guard format.entryFormat.verifyEntry(entryBytes.span) else {
             counts.checksumFailures += 1
-            return .corrupt(header, key, "\(configuration.checksum.rawValue) checksum mismatch")
+            return .corrupt(header, key, "\(format.checksum.rawValue) checksum mismatch")
         }
         return .entry(header, key)
     }
@@ -202,8 +205,8 @@ private struct Scan<Flash: FlashMemory> {
     }
 
     /// The next 16-byte-aligned partition address after `address`, before
-    /// `sectorEnd`, whose first 4 bytes hold the magic (the store's
-    /// `ScanForEntry`).
+    /// `sectorEnd`, whose first 4 bytes hold a configured magic (the
+    /// store's `ScanForEntry`).
     private mutating func nextMagic(after address: Int, sectorEnd: Int) -> Int? {
         let base = sectorEnd - sectorSize
         var candidate = (address + EntryHeader.size + 15) / 16 * 16
@@ -220,7 +223,7 @@ private struct Scan<Flash: FlashMemory> {
                 }
             }
             let value = UInt32(word[0]) | UInt32(word[1]) << 8 | UInt32(word[2]) << 16 | UInt32(word[3]) << 24
-            if value == configuration.magic { return candidate }
+            if configuration.format(magic: value) != nil { return candidate }
             candidate += EntryHeader.size
         }
         return nil
@@ -317,8 +320,9 @@ private struct Scan<Flash: FlashMemory> {
             problems.append(ImageProblem(
                 .formatMismatch,
                 "\(counts.foreignEntries) entries look like another format's (first magic "
-                    + "\(hex32(counts.firstForeignMagic)), which no damage turns --magic \(hex32(configuration.magic)) "
-                    + "into): the store neither writes over nor erases them (repair --discard-unindexed erases them)"))
+                    + "\(hex32(counts.firstForeignMagic)), which no damage turns \(magicOptions) into): the store "
+                    + "neither writes over nor erases them (add --magic \(hex32(counts.firstForeignMagic)) to read "
+                    + "them; repair --discard-unindexed erases them)"))
         }
         let unindexed = inspection.entries.filter { $0.state == .unindexed }
         if let first = unindexed.first {
@@ -372,12 +376,21 @@ private struct Scan<Flash: FlashMemory> {
         return problems
     }
 
+    /// `--magic 0x...`, once per configured format.
+    private var magicOptions: String {
+        configuration.allFormats.map { "--magic \(hex32($0.magic))" }.joined(separator: " or ")
+    }
+
     private func formatMismatchMessage(_ inspection: ImageInspection) -> String {
-        var message = "no entry parses with --magic \(hex32(configuration.magic)) --checksum "
-            + "\(configuration.checksum.rawValue), but \(counts.corruptSectors) sectors hold data"
+        var message = "no entry parses with \(configuration.formatOptions), but \(counts.corruptSectors) "
+            + "sectors hold data"
         if counts.checksumFailures > 0 {
-            let other = configuration.checksum == .crc16 ? "none" : "crc16"
-            message += "; every entry with this magic fails its checksum: was it written with --checksum \(other)?"
+            if configuration.additionalFormats.isEmpty {
+                let other = configuration.checksum == .crc16 ? "none" : "crc16"
+                message += "; every entry with this magic fails its checksum: was it written with --checksum \(other)?"
+            } else {
+                message += "; every entry with a configured magic fails its checksum: check the --checksum of each --magic"
+            }
             return message
         }
         var counts: [UInt32: Int] = [:]
