@@ -8,6 +8,7 @@ struct InspectorSetup: CustomTestStringConvertible, Sendable {
     var testDescription: String {
         "\(configuration.sectorCount!)x\(configuration.sectorSize) a\(configuration.alignment) "
             + "\(configuration.checksum.rawValue) r\(configuration.redundancy)"
+            + (configuration.additionalFormats.isEmpty ? "" : " +\(configuration.additionalFormats.count) formats")
     }
 
     static let all = [
@@ -15,7 +16,22 @@ struct InspectorSetup: CustomTestStringConvertible, Sendable {
         InspectorSetup(configuration: StoreConfiguration(sectorSize: 512, sectorCount: 6, redundancy: 2)),
         InspectorSetup(configuration: StoreConfiguration(sectorSize: 1024, sectorCount: 4, alignment: 64, checksum: .none)),
         InspectorSetup(configuration: StoreConfiguration(sectorSize: 256, sectorCount: 8, alignment: 1, redundancy: 3)),
+        InspectorSetup(configuration: StoreConfiguration(
+            sectorSize: 512, sectorCount: 4, additionalFormats: [.init(magic: 0x1234_5678, checksum: .none)])),
     ]
+
+    /// The configuration of a device before it changed its magic: the
+    /// last additional format written, the same otherwise (the primary
+    /// one when there is no additional format).
+    var earlierConfiguration: StoreConfiguration {
+        var earlier = configuration
+        if let format = configuration.additionalFormats.last {
+            earlier.magic = format.magic
+            earlier.checksum = format.checksum
+            earlier.additionalFormats = []
+        }
+        return earlier
+    }
 
     func makeFlash() -> RAMFlash {
         RAMFlash(sectorSize: configuration.sectorSize, sectorCount: configuration.sectorCount!,
@@ -292,8 +308,13 @@ struct ImageInspectorTests {
         let configuration = setup.configuration
         for round in 0..<25 {
             let flash = setup.makeFlash()
-            let writer = try StoreSession(flash: flash, configuration: configuration, writable: true)
-            for index in 0..<Int.random(in: 5...40, using: &random) {
+            // With an additional format, the first half is written in it.
+            var writer = try StoreSession(flash: flash, configuration: setup.earlierConfiguration, writable: true)
+            let count = Int.random(in: 5...40, using: &random)
+            for index in 0..<count {
+                if index == count / 2 && !configuration.additionalFormats.isEmpty {
+                    writer = try StoreSession(flash: flash, configuration: configuration, writable: true)
+                }
                 let value = (0..<Int.random(in: 0...60, using: &random)).map { _ in UInt8.random(in: 0...255, using: &random) }
                 try? writer.store.put("key\(index % 9)", value)
             }
@@ -319,7 +340,8 @@ struct ImageInspectorTests {
             // Plant a few plausible headers so the scan also meets the magic.
             for _ in 0..<8 {
                 let address = Int.random(in: 0..<(flash.size / 16), using: &random) * 16
-                withUnsafeBytes(of: configuration.magic.littleEndian) { flash.load(Array($0).span, at: address) }
+                let magic = configuration.allFormats.randomElement(using: &random)!.magic
+                withUnsafeBytes(of: magic.littleEndian) { flash.load(Array($0).span, at: address) }
             }
             let inspection = try ImageInspector.inspect(flash, configuration: configuration)
             let reader = try StoreSession(flash: flash, configuration: configuration, writable: false)
