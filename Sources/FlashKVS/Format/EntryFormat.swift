@@ -36,7 +36,7 @@ extension EntryFormat {
 
     /// Whether `found` could be the magic of any of `formats`, damaged
     /// (``couldBeDamagedMagic(_:)``).
-    static func couldBeDamagedMagic(_ found: UInt32, ofAnyOf formats: [EntryFormat]) -> Bool {
+    public static func couldBeDamagedMagic(_ found: UInt32, ofAnyOf formats: [EntryFormat]) -> Bool {
         for format in formats where format.couldBeDamagedMagic(found) { return true }
         return false
     }

@@ -173,7 +173,7 @@ private struct Scan<Flash: FlashMemory> {
             return .erased
         } catch {
             let raw = EntryHeader(decoding: headerBytes.span)
-            if !formats.contains(where: { $0.couldBeDamagedMagic(raw.magic) }) { counts.sawUnknownMagic = true }
+            if !EntryFormat.couldBeDamagedMagic(raw.magic, ofAnyOf: formats) { counts.sawUnknownMagic = true }
             if raw.isOfAnotherFormat(than: formats, offset: offset, sectorSize: sectorSize) {
                 if counts.foreignEntries == 0 { counts.firstForeignMagic = raw.magic }
                 counts.foreignEntries += 1
