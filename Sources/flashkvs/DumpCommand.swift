@@ -44,7 +44,7 @@ struct DumpCommand: ParsableCommand {
         let header = entry.header
         let known = header.map { configuration.format(magic: $0.magic) != nil } ?? false
         let primary = header?.magic == configuration.magic
-        members.append(("magic", header.map { .string(Reports.hex32($0.magic)) } ?? .null))
+        members.append(("magic", header.map { .string(hex32($0.magic)) } ?? .null))
         members.append(("format", known ? .string(primary ? "primary" : "additional") : .null))
         members.append(("transaction_id", known ? header.map { .int($0.transactionID) } ?? .null : .null))
         if let key = entry.key {
@@ -79,7 +79,7 @@ struct DumpCommand: ParsableCommand {
             if let detail = entry.detail { key += "  (\(detail))" }
             lines.append(row([
                 String(entry.sector), String(entry.offset), String(entry.address), String(entry.size),
-                header.map { Reports.hex32($0.magic) } ?? "-", known ? String(header!.transactionID) : "-",
+                header.map { hex32($0.magic) } ?? "-", known ? String(header!.transactionID) : "-",
                 entry.state.rawValue, value,
             ], key))
         }
@@ -93,11 +93,6 @@ struct DumpCommand: ParsableCommand {
 
 /// Pieces shared by the reports.
 enum Reports {
-    static func hex32(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
-    }
-
     /// The geometry and the primary format, as the reference's statistics
     /// print them; `additional_formats` follows only when there are some.
     static func geometry(_ configuration: StoreConfiguration, sectorCount: Int) -> JSON {

@@ -405,8 +405,8 @@ private struct Scan<Flash: FlashMemory> {
     }
 }
 
-/// `0x` and 8 lowercase hex digits.
-func hex32(_ value: UInt32) -> String {
+/// `0x` and 8 lowercase hex digits, as the tool prints magics.
+public func hex32(_ value: UInt32) -> String {
     let digits = String(value, radix: 16)
     return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
 }
