@@ -134,15 +134,27 @@ struct ImageInspectorTests {
         #expect(inspection.disagreements(with: reader).isEmpty)
     }
 
+    /// A device whose magic changed: `oldKeys` (values "0", "1", ...) are
+    /// written in the `old` format, then "new" (value "2") by a store
+    /// reading both formats, `current` first.
+    /// - Returns: that configuration, reading both formats.
+    func writeAcrossAMagicChange(
+        _ flash: RAMFlash, oldKeys: [String],
+        old: StoreConfiguration.Format = .init(magic: 0x1234_5678, checksum: .crc16), current: StoreConfiguration
+    ) throws -> StoreConfiguration {
+        var earlier = current
+        (earlier.magic, earlier.checksum) = (old.magic, old.checksum)
+        let oldStore = try session(flash, earlier).store
+        for (index, key) in oldKeys.enumerated() { try oldStore.put(key, Array(String(index).utf8)) }
+        var both = current
+        both.additionalFormats = [old]
+        try session(flash, both).store.put("new", Array("2".utf8))
+        return both
+    }
+
     @Test func entriesOfAnotherFormatBesideOwnOnesAreAFormatMismatch() throws {
         let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
-        var other = configuration
-        other.magic = 0x1234_5678
-        try session(flash, other).store.put("old", Array("1".utf8))
-        let both = try KeyValueStore(partition: FlashPartition(flash), formats: [configuration.format, other.format],
-                                     capacity: 64)
-        try both.initialize()
-        try both.put("new", Array("2".utf8))
+        _ = try writeAcrossAMagicChange(flash, oldKeys: ["old"], current: configuration)
         let inspection = try inspect(flash)
         let mismatch = try #require(inspection.problems.first { $0.kind == .formatMismatch })
         #expect(mismatch.message.contains("first magic 0x12345678") && mismatch.message.contains("1 entries"))
@@ -154,15 +166,9 @@ struct ImageInspectorTests {
 
     @Test func additionalFormatsAreReadEachWithItsOwnChecksum() throws {
         let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
-        var old = configuration
-        old.magic = 0x1234_5678
-        let oldStore = try session(flash, old).store
-        try oldStore.put("x", Array("0".utf8))
-        try oldStore.put("old", Array("1".utf8))
-        var both = configuration
-        both.checksum = .none
-        both.additionalFormats = [old.primaryFormat]
-        try session(flash, both).store.put("new", Array("2".utf8))
+        var current = configuration
+        current.checksum = .none
+        let both = try writeAcrossAMagicChange(flash, oldKeys: ["x", "old"], current: current)
 
         let inspection = try inspect(flash, both)
         #expect(inspection.problems.isEmpty)
