@@ -94,7 +94,18 @@ struct VectorImageTests {
 
         let inject = expected["inject"] as? String ?? ""
         if inject.contains("as a read error before Init") {
+            // Deliberately different: a read that keeps failing is the flash's
+            // error, never corruption; pw_kvs reports DATA_LOSS (manual) or
+            // erases the unreadable entry's sector (lazy).
+            let before = fixture.flash.contents
             fixture.flash.inject(FlashFault(.read, error: .unauthenticated, range: (32, 1)))
+            #expect(throws: KVSError.unauthenticated) { try store.initialize() }
+            #expect(store.state == .notInitialized)
+            #expect(fixture.flash.contents == before, "nothing written or erased")
+            fixture.flash.removeAllFaults()
+            try store.initialize()
+            #expect(store.count == 2)
+            return
         }
         let initError = status { () throws(KVSError) in try store.initialize() }.0
         let initWord = (expected["init"] as? String)?.split(separator: " ").first.map(String.init) ?? "OK"
@@ -117,13 +128,14 @@ struct VectorImageTests {
         }
 
         if inject.contains("as a write error after Init") {
+            // Deliberately different: the failed program is retried once in
+            // another sector (pw_kvs returns the error with the entry on
+            // flash but not in its tables). The bytes end up as pw_kvs's
+            // after its own retry by the caller.
             fixture.flash.inject(FlashFault(.write, error: .unavailable, times: 1))
-            let failure = status { () throws(KVSError) in try store.put("key1", Array("value1".utf8)) }.0
-            #expect(statusName(failure) == expected["put(\"key1\",\"value1\")"] as? String)
-            #expect(status { () throws(KVSError) in try store.get("key1") }.0 == .notFound)
-            Self.checkStats(store, expected["stats_after_failure"] as? [String: Any])
-            if expected["error_detected"] as? Bool == true { #expect(store.errorDetected) }
-            #expect(status { () throws(KVSError) in try store.put("key1", Array("value1".utf8)) }.0 == nil)
+            try store.put("key1", Array("value1".utf8))
+            #expect(try store.get("key1") == Array("value1".utf8))
+            #expect(store.errorDetected)
             Self.checkStats(store, expected["stats_after_retry"] as? [String: Any])
         }
 
@@ -161,11 +173,14 @@ struct VectorImageTests {
 
         (flash, store) = try open()
         flash.inject(FlashFault(.read, error: .unknown, times: 2))
-        #expect(try store.valueSize("The Key") == 0)  // first copy unidentifiable, second one used
+        #expect(try store.valueSize("The Key") == 0)  // first copy unreadable, second one used
 
+        // Reads that keep failing are the flash's error, never corruption
+        // (the reference answers DATA_LOSS and marks the copies' sectors).
         (flash, store) = try open()
-        flash.inject(FlashFault(.read, error: .unknown, times: 4))
-        #expect(throws: KVSError.dataLoss) { try store.valueSize("The Key") }
-        #expect(store.checkForErrors())
+        let writableBefore = store.storageStats.writableBytes
+        flash.inject(FlashFault(.read, error: .unknown, times: 8))
+        #expect(throws: KVSError.unknown) { try store.valueSize("The Key") }
+        #expect(store.storageStats.writableBytes == writableBefore, "no sector marked corrupt")
     }
 }

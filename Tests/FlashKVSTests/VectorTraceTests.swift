@@ -30,6 +30,25 @@ struct VectorTraceTests {
             nothing (NOT_FOUND); pw_kvs relocates a full sector and erases it
             """),
         "trace_partial_maintenance": (6, "B7: as above"),
+        "fault_write_error_manual": (2, """
+            A program that reports an error is retried once in another sector with a new transaction \
+            id: the put succeeds (pw_kvs returns the error, although the flash, like RAMFlash, may have \
+            programmed the entry: its RAM tables then disagree with what a restart reads)
+            """),
+        "fault_write_error_lazy": (2, "as above"),
+        "fault_redundant_single_write_error": (2, "as above, for a second copy"),
+        "fault_init_read_error_manual": (2, """
+            A read that fails twice during init is reported as the flash's error and nothing is \
+            repaired (pw_kvs takes the unreadable entry for corruption and, lazily, erases its sector)
+            """),
+        "fault_init_read_error_lazy": (2, "as above: pw_kvs loses k2"),
+        "fault_redundant_single_read_errors": (3, """
+            A failed read is tried once more and never marks a sector corrupt (pw_kvs marks it)
+            """),
+        "fault_redundant_lose_both_copies": (3, """
+            A key none of whose copies can be read reads as DATA_LOSS, not NOT_FOUND: corrupt is not missing
+            """),
+        "fault_redundant_lazy_write_after_data_loss": (5, "as above"),
     ]
 
     @Test("trace replays exactly", .enabled(if: SharedData.isAvailable, SharedData.skipReason),

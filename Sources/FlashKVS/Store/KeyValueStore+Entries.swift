@@ -33,8 +33,11 @@ struct AlignedWriter {
 // (spec Appendix A) so that fault-injection scenarios and flash counters
 // compare with pw_kvs; where FlashKVS reads differently it reads less.
 extension KeyValueStore {
-    /// Reads flash through the partition, counting failed reads (a scan
-    /// that saw one is repeated before its result is trusted).
+    /// Reads flash through the partition. A failed read is tried once
+    /// more (a transient error never reaches the store's logic); a read
+    /// that fails twice is counted in `failedReads` (a scan that saw one is
+    /// repeated, then refused) and its error thrown. A read error never
+    /// counts as corruption: callers try another copy or report it.
     #if $Embedded  // one copy on devices: inlined into its 14 callers it cost about 1 kB
     @inline(never)
     #else
@@ -44,8 +47,13 @@ extension KeyValueStore {
         do {
             try partition.read(at: address, into: &buffer)
         } catch {
-            failedReads &+= 1
-            throw error
+            do {
+                try partition.read(at: address, into: &buffer)
+            } catch {
+                failedReads &+= 1
+                lastReadError = error
+                throw error
+            }
         }
     }
 

@@ -179,7 +179,7 @@ extension KeyValueStore {
             let destination = sectors.nextWritableAddress(destinationSector)
             do {
                 try copyEntry(entry.header, from: entry.address, toSectorAt: destination)
-            } catch where !retried && Self.targetWasNotErased(error) {
+            } catch where !retried {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue
             }

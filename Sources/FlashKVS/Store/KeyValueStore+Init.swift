@@ -29,12 +29,24 @@ extension KeyValueStore {
         guard partition.sectorCount <= maxSectors, partition.sectorCount >= 2, sectorSize <= 65534 else {
             throw .failedPrecondition
         }
-        let result = scanFlash(deep: false)
+        try load()
+        if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
+        if lastScan.unrecognizedData { throw .failedPrecondition }
+        if errorDetected { throw .dataLoss }
+    }
+
+    /// Rebuilds the tables from flash and, unless recovery is manual or the
+    /// flash holds unindexed data, repairs what the scan found; sets
+    /// ``state`` (`.needsMaintenance` while errors remain).
+    /// - Throws: the read error if the flash cannot be read (the store is
+    ///   then `.notInitialized`).
+    private func load() throws(KVSError) {
+        let onlyCopiesMissing = try scanFlash(deep: false)
         if errorDetected {
             state = .needsMaintenance
             if options.recovery != .manual && !lastScan.holdsUnindexedData {
                 let recoveredBefore = missingRedundantEntriesRecovered
-                if fixErrors() == nil, result == .outOfRange {
+                if fixErrors() == nil, onlyCopiesMissing {
                     // Only the redundancy changed: adding copies is not a repair.
                     missingRedundantEntriesRecovered = recoveredBefore
                 }
@@ -42,17 +54,37 @@ extension KeyValueStore {
         } else {
             state = .ready
         }
-        if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
-        if lastScan.unrecognizedData { throw .failedPrecondition }
-        if errorDetected { throw .dataLoss }
+    }
+
+    /// After a put or delete whose first copy failed twice, the flash may
+    /// or may not hold the new version: rebuilds the tables from flash (and
+    /// repairs per the options), so that reads return what a restart would
+    /// read, and sets ``lastWriteState`` to what the rescan found (it stays
+    /// `.uncertain` if the flash cannot be read).
+    /// - Parameter version: the key's transaction id before the write (nil
+    ///   for a new key).
+    func reloadAfterFailedWrite(_ key: Span<UInt8>, newerThan version: UInt32?) {
+        errorDetected = false
+        guard (try? load()) != nil else { return }
+        guard let descriptor = keys.find(hash: KeyHash.of(key)) else {
+            lastWriteState = .notWritten
+            return
+        }
+        var isNewer = true
+        if let version { isNewer = keys.transactionID(descriptor) > version }
+        lastWriteState = isNewer ? .committed : .notWritten
     }
 
     /// ``rebuildMetadata(deep:)``, repeated (twice at most) while flash
-    /// reads fail, so that a transient read error is not taken for
-    /// corruption. `errorDetected` reflects the last scan, plus what was
-    /// known before.
+    /// reads fail, so that a read error is never taken for corruption.
+    /// `errorDetected` reflects the last scan, plus what was known before.
+    /// - Returns: whether the only problem found is that keys have fewer
+    ///   copies than the redundancy.
+    /// - Throws: the read error if the last scan still saw a read fail
+    ///   twice; the tables are then incomplete and the store is left
+    ///   `.notInitialized` (``initialize()`` again once the flash reads).
     @discardableResult
-    func scanFlash(deep: Bool) -> KVSError? {
+    func scanFlash(deep: Bool) throws(KVSError) -> Bool {
         let knownErrors = errorDetected
         var result = rebuildMetadata(deep: deep)
         var rescans = 0
@@ -62,7 +94,11 @@ extension KeyValueStore {
             result = rebuildMetadata(deep: deep)
         }
         lastScan.rescans = rescans
-        return result
+        if lastScan.failedReads > 0 {
+            state = .notInitialized
+            throw lastReadError
+        }
+        return result == .outOfRange
     }
 
     /// Rebuilds the key and sector tables from flash (pw_kvs

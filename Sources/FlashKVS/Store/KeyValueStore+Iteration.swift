@@ -65,14 +65,16 @@ extension KeyValueStore {
     /// The item for `descriptor`, with the key of its first copy whose
     /// header parses and whose key matches the hash in the key table (a
     /// copy with a corrupted key is marked for repair and skipped; pw_kvs
-    /// returns the corrupted key, spec 7.2 B2).
+    /// returns the corrupted key, spec 7.2 B2); a copy that cannot be read
+    /// is skipped without blame.
     private func item(_ descriptor: Int) -> Item {
         var item = Item(descriptor: descriptor)
+        var failure: KVSError? = nil
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
+            let readsBefore = failedReads
             if item.readKey(from: self, at: address) { return item }
-            sectors.markCorrupt(sectors.sector(of: address))
-            errorDetected = true
+            noteFailedCopy(at: address, .dataLoss, readsBefore: readsBefore, failure: &failure)
         }
         return item
     }

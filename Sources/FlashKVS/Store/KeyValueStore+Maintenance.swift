@@ -22,11 +22,12 @@ extension KeyValueStore {
         guard state != .notInitialized else { throw .failedPrecondition }
         errorDetected = true
         discardingUnindexedData = true
-        scanFlash(deep: true)  // sectors holding entries that do not fit are marked corrupt
+        defer { discardingUnindexedData = false }
+        try scanFlash(deep: true)  // sectors holding entries that do not fit are marked corrupt
         discardingUnindexedData = false
         if let error = fixErrors() { throw error }
         // The flash now holds only indexed data: rescan so that the report says so.
-        scanFlash(deep: true)
+        try scanFlash(deep: true)
         if errorDetected, let error = fixErrors() { throw error }
     }
 

@@ -8,11 +8,12 @@ extension KeyValueStore {
     /// - Returns: the number of bytes read (the value size minus `offset`).
     /// - Throws: `.invalidArgument` for an empty key or one over 63 bytes;
     ///   `.failedPrecondition` before ``initialize()``; `.notFound` if the
-    ///   key is absent or deleted; `.outOfRange` if `offset` is past the
-    ///   value; `.resourceExhausted` if the value does not fit: `buffer` then
-    ///   holds its first `buffer.count` bytes; `.dataLoss` if no copy is
-    ///   readable and intact (the bytes read are zeroed); or a flash read
-    ///   error.
+    ///   key is absent or deleted (never for a read error); `.outOfRange` if
+    ///   `offset` is past the value; `.resourceExhausted` if the value does
+    ///   not fit: `buffer` then holds its first `buffer.count` bytes; the
+    ///   flash's read error if a read failed twice and no other copy is
+    ///   good; `.dataLoss` if every copy was read and none is intact (the
+    ///   bytes read are zeroed).
     /// - Complexity: O(1) lookup; reads key, header and value (3 reads).
     @discardableResult
     #if !$Embedded  // Embedded builds specialize everything anyway
@@ -65,36 +66,37 @@ extension KeyValueStore {
     /// Finds the descriptor of `key` (pw_kvs `FindEntry`), deleted or not.
     ///
     /// Confirms the match on flash: reads the stored key of the first copy
-    /// that can be identified. Copies that cannot be identified mark their
-    /// sector corrupt. Unlike pw_kvs, a stored key of another length never
-    /// matches (spec 7.2 B1).
+    /// that can be read and whose key bytes hash to the key's hash. A copy
+    /// whose key bytes read back wrong marks its sector corrupt; a copy that
+    /// cannot be read is skipped (a read error is not corruption). Unlike
+    /// pw_kvs, a stored key of another length never matches (spec 7.2 B1).
     /// - Throws: `.notFound`; `.alreadyExists` if another key has the same
-    ///   hash; `.dataLoss` if no copy can be identified.
+    ///   hash; if no copy is identified, the read error if a copy could not
+    ///   be read, else `.dataLoss`.
     func findEntry(_ key: Span<UInt8>) throws(KVSError) -> Int {
         let hash = KeyHash.of(key)
         guard let descriptor = keys.find(hash: hash) else { throw .notFound }
         guard keys.keyLength(descriptor) == key.count else { throw .alreadyExists }
-        var identified = false
-        var sawBadCopy = false
+        var failure: KVSError? = nil
         var bytes = InlineArray<64, UInt8>(repeating: 0)
         var stored = bytes.mutableSpan
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
             var span = stored._mutatingExtracting(first: key.count)
-            if (try? readFlash(at: address &+ EntryHeader.size, into: &span)) != nil,
-               KeyHash.of(span.span) == hash {
-                identified = true
-            } else if let header = try? readHeader(at: address), (try? verifyInFlash(header, at: address)) != nil {
-                identified = true
+            do {
+                try readFlash(at: address &+ EntryHeader.size, into: &span)
+            } catch {
+                failure = failure ?? error
+                continue
             }
-            if identified { break }
-            sawBadCopy = true
+            if KeyHash.of(span.span) == hash {
+                for index in 0..<key.count where span[index] != key[index] { throw .alreadyExists }
+                return descriptor
+            }
             sectors.markCorrupt(sectors.sector(of: address))
+            errorDetected = true
         }
-        if sawBadCopy { errorDetected = true }
-        guard identified else { throw .dataLoss }
-        for index in 0..<key.count where stored[index] != key[index] { throw .alreadyExists }
-        return descriptor
+        throw failure ?? .dataLoss
     }
 
     /// ``findEntry(_:)`` for keys that must be present: a collision or a
@@ -110,35 +112,51 @@ extension KeyValueStore {
         return descriptor
     }
 
-    /// The header of the first copy of `descriptor` that parses (pw_kvs
-    /// `ReadEntry`); copies that do not parse mark their sector corrupt.
-    /// - Throws: the last copy's error, or `.dataLoss` with no copies.
+    /// The header of the first copy of `descriptor` that reads and parses
+    /// (pw_kvs `ReadEntry`); a copy that reads but does not parse marks its
+    /// sector corrupt, a copy that cannot be read is skipped.
+    /// - Throws: a read error if a copy could not be read, else `.dataLoss`.
     func readEntry(_ descriptor: Int) throws(KVSError) -> LocatedEntry {
-        var lastError = KVSError.dataLoss
+        var failure: KVSError? = nil
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
+            let readsBefore = failedReads
             do {
                 return LocatedEntry(header: try readHeader(at: address), address: address)
             } catch {
-                lastError = error
-                sectors.markCorrupt(sectors.sector(of: address))
-                errorDetected = true
+                noteFailedCopy(at: address, error, readsBefore: readsBefore, failure: &failure)
             }
         }
-        throw lastError
+        throw failure ?? .dataLoss
     }
 
-    /// Reads the value of `descriptor` from the first copy that parses and
-    /// verifies. A copy whose header does not parse, or whose complete value
-    /// fails the checksum, marks its sector corrupt (for repair) and the
-    /// next copy is tried.
-    /// - Throws: as ``get(_:into:offset:)``; the last copy's error if none is good.
+    /// Records why a copy at `address` failed: a read error (reads failed
+    /// since `readsBefore`) becomes `failure` (the first one is kept); bad
+    /// data marks the sector corrupt and leaves `failure` alone (the caller
+    /// throws `.dataLoss` when no copy could be read at all).
+    @inline(never)  // one copy: smaller device code
+    func noteFailedCopy(at address: Int, _ error: KVSError, readsBefore: Int, failure: inout KVSError?) {
+        if failedReads != readsBefore {
+            failure = failure ?? error
+        } else {
+            sectors.markCorrupt(sectors.sector(of: address))
+            errorDetected = true
+        }
+    }
+
+    /// Reads the value of `descriptor` from the first copy that reads,
+    /// parses and verifies. A copy whose header does not parse, or whose
+    /// complete value fails the checksum, marks its sector corrupt (for
+    /// repair); a copy that cannot be read is skipped; the next is tried.
+    /// - Throws: as ``get(_:into:offset:)``: a read error if a copy could
+    ///   not be read and no other copy is good, else `.dataLoss`.
     func readValue(
         of descriptor: Int, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
     ) throws(KVSError) -> Int {
-        var lastError = KVSError.dataLoss
+        var failure: KVSError? = nil
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
+            let readsBefore = failedReads
             do throws(KVSError) {
                 let entry = LocatedEntry(header: try readHeader(at: address), address: address)
                 return try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
@@ -147,12 +165,10 @@ extension KeyValueStore {
             } catch .resourceExhausted {
                 throw .resourceExhausted
             } catch {
-                lastError = error
-                sectors.markCorrupt(sectors.sector(of: address))
-                errorDetected = true
+                noteFailedCopy(at: address, error, readsBefore: readsBefore, failure: &failure)
             }
         }
-        throw lastError
+        throw failure ?? .dataLoss
     }
 
     /// Reads `entry`'s value and, for a complete read from offset 0 with

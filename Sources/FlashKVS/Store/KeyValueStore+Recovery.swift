@@ -14,10 +14,12 @@ extension KeyValueStore {
     /// Rebuilds the tables from flash (checking that empty-looking sectors
     /// are erased throughout), then fixes what was found — unless the flash
     /// holds data the store cannot index, which a repair would erase.
-    /// - Throws: `.resourceExhausted` or `.failedPrecondition` for unindexed
-    ///   data (nothing is written); the first repair error.
+    /// - Throws: the read error if the flash cannot be read (the store is
+    ///   then `.notInitialized`); `.resourceExhausted` or
+    ///   `.failedPrecondition` for unindexed data (nothing is written); the
+    ///   first repair error.
     func repair() throws(KVSError) {
-        scanFlash(deep: true)
+        try scanFlash(deep: true)
         if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
         if lastScan.unrecognizedData { throw .failedPrecondition }
         if let error = fixErrors() { throw error }
@@ -109,7 +111,7 @@ extension KeyValueStore {
             let source = try readEntry(descriptor)
             do {
                 try copyEntry(source.header, from: source.address, toSectorAt: destination)
-            } catch where !retried && Self.targetWasNotErased(error) {
+            } catch where !retried {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue
             }

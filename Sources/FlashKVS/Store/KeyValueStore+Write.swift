@@ -85,22 +85,33 @@ extension KeyValueStore {
             return
         }
         let size = alignUp(EntryHeader.size &+ key.count &+ (deleted ? 0 : value.count), entryAlignment)
+        let knownVersion = prior.map { keys.transactionID($0.descriptor) }
         var header: EntryHeader
-        var retried = false
+        var failedAttempts = 0
         while true {
-            try reserveAddresses(size: size)
+            do {
+                try reserveAddresses(size: size)
+            } catch {
+                if failedAttempts > 0 { reloadAfterFailedWrite(key, newerThan: knownVersion) }
+                throw error
+            }
             lastTransactionID &+= 1
             header = makeHeader(key: key, value: value, deleted: deleted, transactionID: lastTransactionID)
             lastWriteState = .uncertain
             do {
                 try appendEntry(header, key: key, value: value, at: reserved[0])
                 break
-            } catch where !retried && Self.targetWasNotErased(error) {
-                // The target bytes were not erased (debris of an interrupted
-                // erase in a sector that looked empty) or the entry did not
-                // verify: that sector is now marked for repair; write the
-                // entry once more elsewhere, with a new transaction id.
-                retried = true
+            } catch {
+                // A program failed, did not verify, or met bytes that were
+                // not erased: that sector is now marked for repair, and the
+                // entry may or may not be on flash. Write it once more
+                // elsewhere, with a new transaction id that supersedes it;
+                // after a second failure, rebuild the tables from flash.
+                failedAttempts &+= 1
+                if failedAttempts == 2 {
+                    reloadAfterFailedWrite(key, newerThan: knownVersion)
+                    throw error
+                }
             }
         }
 
@@ -117,12 +128,12 @@ extension KeyValueStore {
         lastWriteState = .committed
         for copy in 1..<redundancy {
             var address = reserved[copy]
-            retried = false
+            var retried = false
             while true {
                 do {
                     try appendEntry(header, key: key, value: value, at: address)
                     break
-                } catch where !retried && Self.targetWasNotErased(error) {
+                } catch where !retried {
                     // As for the first copy: once more elsewhere, away from the other copies.
                     retried = true
                     let sector = try sectorForWrite(size: size, reservedCount: redundancy, avoidingCopiesOf: descriptor)
@@ -140,14 +151,6 @@ extension KeyValueStore {
         for copy in 0..<keys.addressCount(descriptor) {
             sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), size)
         }
-    }
-
-    /// Whether a failed program-and-verify suggests the target bytes were not
-    /// erased (the flash refused to program them, or the result did not
-    /// verify): the sector is then marked corrupt and the caller may retry
-    /// elsewhere. Other errors (I/O faults, timeouts) are returned.
-    static func targetWasNotErased(_ error: KVSError) -> Bool {
-        error == .unknown || error == .dataLoss
     }
 
     /// Reserves in `reserved` one address per copy for an entry of

@@ -91,6 +91,11 @@ public final class KeyValueStore<Flash: FlashMemory> {
         get { mutable.pointee.failedReads }
         _modify { yield &mutable.pointee.failedReads }
     }
+    /// The error of the last read that failed twice.
+    var lastReadError: KVSError {
+        get { mutable.pointee.lastReadError }
+        _modify { yield &mutable.pointee.lastReadError }
+    }
     /// Alignment units written into new entries' headers.
     let alignmentUnits: UInt8
     /// Alignment of new entries: the partition alignment rounded up to 16.
@@ -114,6 +119,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
         var corruptSectorsRecovered: Int = 0
         var missingRedundantEntriesRecovered: Int = 0
         var failedReads: Int = 0
+        var lastReadError: KVSError = .unavailable
     }
 
     /// Creates a store over `partition`. Does no flash I/O.
