@@ -16,7 +16,7 @@ extension KeyValueStore {
         return hasCopy(avoid.descriptor, in: sector) || hasCopy(avoid.relocating, in: sector)
     }
 
-    private func hasCopy(_ descriptor: Int?, in sector: Int) -> Bool {
+    func hasCopy(_ descriptor: Int?, in sector: Int) -> Bool {
         guard let descriptor else { return false }
         for copy in 0..<keys.addressCount(descriptor)
         where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
@@ -37,6 +37,36 @@ extension KeyValueStore {
     ///    reclaimable bytes.
     /// - Returns: nil if no sector qualifies. O(sectors).
     func findSpace(size: Int, forRelocation: Bool, avoiding avoid: AvoidList) -> Int? {
+        // A sector that fails its check is marked corrupt: at most one search per sector.
+        while let sector = findSpaceUnchecked(size: size, forRelocation: forRelocation, avoiding: avoid) {
+            if prepareEmptySector(sector) { return sector }
+        }
+        return nil
+    }
+
+    /// Before the first write into `sector`, if it is an empty sector the
+    /// scan did not read through (``SectorTable/isUnverifiedEmpty(_:)``):
+    /// reads it, and erases it if any byte is not erased (it holds nothing
+    /// the store indexes: the debris of an interrupted erase or write).
+    /// - Returns: false if it could not be read or erased; it is then
+    ///   marked corrupt (collected, i.e. erased, by the next repair).
+    /// - Complexity: nothing for other sectors; else reads the sector once
+    ///   (first use after init only) and erases it if needed.
+    func prepareEmptySector(_ sector: Int) -> Bool {
+        guard sectors.isUnverifiedEmpty(sector) else { return true }
+        let base = sectors.base(of: sector)
+        do {
+            if try !isErased(from: base, to: base &+ sectorSize) { try partition.erase(at: base) }
+            sectors.setVerified(sector, true)
+            return true
+        } catch {
+            sectors.markCorrupt(sector)
+            errorDetected = true
+            return false
+        }
+    }
+
+    private func findSpaceUnchecked(size: Int, forRelocation: Bool, avoiding avoid: AvoidList) -> Int? {
         let count = partition.sectorCount
         var firstEmpty: Int? = nil
         var secondEmptySeen = false

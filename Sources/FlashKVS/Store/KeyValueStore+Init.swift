@@ -207,7 +207,12 @@ extension KeyValueStore {
             } catch .notFound {
                 // Erased space ends the sector, if the rest is erased too
                 // (pw_kvs stops here unchecked and loses entries after a gap).
-                if (address == base && !deep) || ((try? isErased(from: address, to: end)) ?? false) {
+                if address == base && !deep {
+                    sectors.setVerified(sector, false)
+                    reachedErasedSpace = true
+                    break
+                }
+                if (try? isErased(from: address, to: end)) ?? false {
                     reachedErasedSpace = true
                     break
                 }
@@ -282,7 +287,7 @@ extension KeyValueStore {
     /// - Throws: `.notFound` at erased space; `.dataLoss` for a corrupt
     ///   entry; read errors.
     @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
-    private func loadEntry(at address: Int) throws(KVSError) -> LoadedEntry {
+    func loadEntry(at address: Int) throws(KVSError) -> LoadedEntry {
         // A header that would cross the sector end cannot be an entry.
         guard address % sectorSize &+ EntryHeader.size <= sectorSize else { throw .notFound }
         let header = try readHeader(at: address)

@@ -36,7 +36,9 @@ extension KeyValueStore {
     /// sector; pw_kvs gives up and stays in error).
     @discardableResult
     func fixErrors() -> KVSError? {
-        var firstError = repairCorruptSectors()
+        // Repairs need an erased sector to relocate into: make one first.
+        let earlyError = ensureErasedSectorExists()
+        var firstError = repairCorruptSectors() ?? earlyError
         var freeSectorError = ensureErasedSectorExists()
         var rounds = 0
         while firstError == .resourceExhausted && freeSectorError == nil && rounds < partition.sectorCount {
@@ -71,15 +73,71 @@ extension KeyValueStore {
         return first == .resourceExhausted ? second : first
     }
 
-    /// Collects one sector if no sector is erased.
+    /// Makes an erased sector if none is: erases one that holds only stale
+    /// data or copies that exist elsewhere
+    /// (``eraseSectorHoldingOnlyDuplicates()``), else garbage-collects one.
     private func ensureErasedSectorExists() -> KVSError? {
         guard !sectors.hasEmptySector else { return nil }
         do {
-            try garbageCollect(avoiding: AvoidList())
+            if try !eraseSectorHoldingOnlyDuplicates() { try garbageCollect(avoiding: AvoidList()) }
         } catch {
             return error
         }
         return nil
+    }
+
+    /// Recovers an erased sector without copying anything, as needed after
+    /// garbage collection was cut between copying a sector's live entries
+    /// and erasing it (the copies filled the last erased sector; pw_kvs
+    /// stays read-only there for good). Erases the first sector, in
+    /// rotation order, that holds no live data, or whose every live copy
+    /// has an identical verified copy (same key, same transaction id) in a
+    /// sector holding no other copy of that key: the key table is pointed
+    /// at those copies first. The sector the interrupted collection copied
+    /// into always qualifies.
+    /// - Returns: whether a sector was erased.
+    /// - Throws: the erase error. O(sectors) passes over the flash's
+    ///   entries, each read and verified; recovery only.
+    func eraseSectorHoldingOnlyDuplicates() throws(KVSError) -> Bool {
+        let count = sectors.count
+        for step in 0..<count {
+            let sector = (sectors.lastNewSector &+ 1 &+ step) % count
+            guard !sectors.isEmpty(sector) else { continue }
+            if sectors.validBytes(sector) > 0 {
+                for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
+                guard sectors.validBytes(sector) == 0 else { continue }
+            }
+            let wasCorrupt = sectors.isCorrupt(sector)
+            try garbageCollectSector(sector, avoiding: AvoidList())
+            if wasCorrupt { corruptSectorsRecovered &+= 1 }
+            return true
+        }
+        return false
+    }
+
+    /// For each entry of `other` that loads and verifies and is the current
+    /// version of a key with a copy in `sector` and none in `other`: points
+    /// that copy at the entry instead.
+    private func pointCopies(in sector: Int, atDuplicatesIn other: Int) {
+        let end = sectors.base(of: other) &+ sectorSize
+        var address = sectors.base(of: other)
+        while address < end {
+            guard let entry = try? loadEntry(at: address) else {
+                address &+= EntryHeader.size  // past corrupt or unreadable bytes, to the next possible entry
+                continue
+            }
+            address &+= entry.header.entrySize
+            guard let descriptor = keys.find(hash: entry.hash),
+                  keys.transactionID(descriptor) == entry.header.transactionID,
+                  !hasCopy(descriptor, in: other) else { continue }
+            for copy in 0..<keys.addressCount(descriptor)
+            where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+                keys.replaceAddress(descriptor, copy: copy, with: entry.address)
+                sectors.removeValid(sector, entry.header.entrySize)
+                sectors.addValid(other, entry.header.entrySize)
+                break
+            }
+        }
     }
 
     /// Writes missing copies of every key that has fewer than `redundancy`.

@@ -1,6 +1,7 @@
 /// Per-sector accounting in RAM: the erased tail (`writable`) and the bytes
 /// of copies the key table points to (`valid`), 4 bytes per sector in the
-/// store's storage, plus the wear-leveling origin `lastNewSector`.
+/// store's storage, a bit per sector for empty sectors not yet checked to
+/// be erased throughout, and the wear-leveling origin `lastNewSector`.
 ///
 /// A corrupt sector stores the sentinel 0xFFFF as its writable count and
 /// reports 0 writable bytes, so nothing is appended to it until it is
@@ -26,6 +27,11 @@ struct SectorTable {
     private var counts: UnsafeMutablePointer<UInt16> {
         UnsafeMutableRawPointer(fields + 1).assumingMemoryBound(to: UInt16.self)
     }
+    /// One bit per sector, after the counts: set while an empty sector is
+    /// only known to start with erased bytes (see ``isUnverifiedEmpty(_:)``).
+    private var unverifiedBits: UnsafeMutablePointer<UInt8> {
+        (UnsafeMutableRawPointer(fields + 1) + 4 &* fields.pointee.capacity).assumingMemoryBound(to: UInt8.self)
+    }
 
     var sectorSize: Int { fields.pointee.sectorSize }
     private(set) var count: Int {
@@ -40,7 +46,7 @@ struct SectorTable {
     }
 
     /// Bytes the table occupies at the start of the storage it is created in.
-    static func byteCount(capacity: Int) -> Int { MemoryLayout<Fields>.stride &+ 4 &* capacity }
+    static func byteCount(capacity: Int) -> Int { MemoryLayout<Fields>.stride &+ 4 &* capacity &+ (capacity &+ 7) / 8 }
 
     /// Creates a table of `capacity` erased sectors in the first
     /// ``byteCount(capacity:)`` bytes of `storage`, which the store owns (and frees).
@@ -51,6 +57,9 @@ struct SectorTable {
         fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity))
         (storage + MemoryLayout<Fields>.stride).bindMemory(to: UInt16.self, capacity: 2 &* capacity)
             .initialize(repeating: 0, count: 2 &* capacity)
+        let bitmapBytes = (capacity &+ 7) / 8
+        let bitmap = storage + (MemoryLayout<Fields>.stride &+ 4 &* capacity)
+        bitmap.bindMemory(to: UInt8.self, capacity: bitmapBytes).initialize(repeating: 0, count: bitmapBytes)
     }
 
     /// Traps unless `sector` is below the capacity.
@@ -90,6 +99,23 @@ struct SectorTable {
             setWritable(sector, UInt16(truncatingIfNeeded: sectorSize))
             setValid(sector, 0)
         }
+        unverifiedBits.update(repeating: 0, count: (fields.pointee.capacity &+ 7) / 8)
+    }
+
+    /// Whether `sector` is empty but only known to start with an erased
+    /// header: the init scan does not read on (pw_kvs neither), but an erase
+    /// cut short or an entry torn before its header was programmed leaves
+    /// bytes behind such a start. The store checks the sector before its
+    /// first write (``KeyValueStore/prepareEmptySector(_:)``).
+    func isUnverifiedEmpty(_ sector: Int) -> Bool {
+        check(sector)
+        return unverifiedBits[sector >> 3] & (1 << (sector & 7)) != 0
+    }
+    /// Records whether `sector`, now empty, is known to be erased throughout.
+    func setVerified(_ sector: Int, _ verified: Bool) {
+        check(sector)
+        let bit = UInt8(1 << (sector & 7))
+        unverifiedBits[sector >> 3] = verified ? unverifiedBits[sector >> 3] & ~bit : unverifiedBits[sector >> 3] | bit
     }
 
     #if $Embedded
