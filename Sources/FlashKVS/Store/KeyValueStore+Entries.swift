@@ -12,20 +12,27 @@ struct LocatedEntry {
     var address: Int
 }
 
-/// Accumulates an entry's bytes and programs them in chunks of
-/// `chunkSize` (256 rounded down to the alignment), as pw_kvs does; the last
-/// chunk is zero-padded to the alignment.
+/// Accumulates the bytes of one part of an entry, `range` (offsets in the
+/// entry), and programs them in chunks of `chunkSize` (256 rounded down to
+/// the alignment), as pw_kvs does; the last chunk is zero-padded to the
+/// alignment. Bytes outside `range` are dropped.
 struct AlignedWriter {
     var buffer = ChunkBuffer(repeating: 0)
     let chunkSize: Int
     let alignment: Int
     var address: Int
     var filled = 0
+    /// Entry bytes still to drop before the part starts.
+    var skip: Int
+    /// Bytes of the part still to take.
+    var keep: Int
 
-    init(alignment: Int, address: Int) {
+    init(alignment: Int, entryAddress: Int, range: Range<Int>) {
         self.alignment = alignment
         self.chunkSize = alignDown(ChunkBuffer.count, alignment)
-        self.address = address
+        self.address = entryAddress &+ range.lowerBound
+        self.skip = range.lowerBound
+        self.keep = range.count
     }
 }
 
@@ -193,10 +200,17 @@ extension KeyValueStore {
         return header
     }
 
-    /// Programs `header` at `address`, then `key` and `value` (nothing for a
+    /// Programs the entry `header`, `key` and `value` (nothing for a
     /// tombstone) or, with a `source`, the key and value of the entry there,
-    /// streamed from flash (reads of 240 bytes, then 256); padded to
-    /// `header`'s alignment.
+    /// streamed from flash; padded to `header`'s alignment.
+    ///
+    /// Entries of a format without checksum are programmed header last:
+    /// everything after the first write unit (16 bytes, or the partition
+    /// alignment if larger), then that unit. An interrupted write then
+    /// leaves no header, or a torn one that does not parse, never a header
+    /// over a torn value that nothing could tell from a good one. The bytes
+    /// on flash are the same either way; checksummed entries are programmed
+    /// front to back in one pass (one program call for entries up to 256 B).
     ///
     /// Not inlined into placeEntry: its chunk would stay on the stack during the verification read.
     /// - Throws: `.internal` for an alignment above 256; read or write errors.
@@ -204,19 +218,37 @@ extension KeyValueStore {
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int
     ) throws(KVSError) {
         guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
-        var writer = AlignedWriter(alignment: header.alignmentBytes, address: address)
+        let size = header.entrySize
+        guard format(magic: header.magic)?.checksum.byteCount == 0 else {
+            return try streamPart(0..<size, of: header, key: key, value: value, copyingFrom: source, to: address)
+        }
+        let firstUnit = min(alignUp(EntryHeader.size, partition.alignment), size)
+        try streamPart(firstUnit..<size, of: header, key: key, value: value, copyingFrom: source, to: address)
+        try streamPart(0..<firstUnit, of: header, key: key, value: value, copyingFrom: source, to: address)
+    }
+
+    /// Programs the bytes `range` of the entry that ``streamEntry`` writes
+    /// (reading the source's in chunks of up to 256 bytes).
+    private func streamPart(
+        _ range: Range<Int>, of header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?,
+        to address: Int
+    ) throws(KVSError) {
+        guard !range.isEmpty else { return }
+        var writer = AlignedWriter(alignment: header.alignmentBytes, entryAddress: address, range: range)
         try append(header.encoded().span, to: &writer)
         if let source {
-            var remaining = header.contentSize
-            var from = source &+ EntryHeader.size
-            while remaining > 0 {
-                let length = min(writer.chunkSize &- writer.filled, remaining)
+            // The source's key and value bytes that fall in the range.
+            var from = source &+ max(EntryHeader.size, range.lowerBound)
+            let end = source &+ min(EntryHeader.size &+ header.contentSize, range.upperBound)
+            writer.skip = 0
+            while from < end {
+                let length = min(writer.chunkSize &- writer.filled, end &- from)
                 var whole = writer.buffer.mutableSpan
                 var span = whole._mutatingExtracting(writer.filled..<(writer.filled &+ length))
                 try readFlash(at: from, into: &span)
                 writer.filled &+= length
+                writer.keep &-= length
                 from &+= length
-                remaining &-= length
                 if writer.filled == writer.chunkSize { try writeChunk(&writer, length: writer.chunkSize) }
             }
         } else {
@@ -257,9 +289,12 @@ extension KeyValueStore {
     // MARK: Aligned writing
 
     private func append(_ bytes: Span<UInt8>, to writer: inout AlignedWriter) throws(KVSError) {
-        var index = 0
-        while index < bytes.count {
-            let length = min(writer.chunkSize &- writer.filled, bytes.count &- index)
+        var index = min(writer.skip, bytes.count)
+        writer.skip &-= index
+        let end = index &+ min(bytes.count &- index, writer.keep)
+        writer.keep &-= end &- index
+        while index < end {
+            let length = min(writer.chunkSize &- writer.filled, end &- index)
             for offset in 0..<length { writer.buffer[writer.filled &+ offset] = bytes[index &+ offset] }
             writer.filled &+= length
             index &+= length

@@ -355,7 +355,7 @@ extension KeyValueStore {
                     let header = EntryHeader(decoding: span.span)
                     if !EntryFormat.couldBeDamagedMagic(header.magic, ofAnyOf: formats) {
                         lastScan.sawUnknownMagic = true
-                        if header.fits(offset: address % sectorSize, sectorSize: sectorSize) {
+                        if isForeignEntry(header, at: address, sectorEnd: sectorEnd) {
                             lastScan.unrecognizedData = true
                         }
                     }
@@ -366,6 +366,24 @@ extension KeyValueStore {
             candidate = alignUp(candidate &+ EntryHeader.size, EntryHeader.size)
         }
         return nil
+    }
+
+    /// Whether `header`, read at `address` where no entry of this store
+    /// loads and whose magic cannot be a damaged known one, starts an entry
+    /// of another format rather than random damage: it fits the sector, and
+    /// it chains, as a store's entries do: where its size says the next
+    /// entry starts is the sector's end, erased space, or a header with the
+    /// same magic or a configured one (one 4-byte read). Random bytes pass
+    /// about once in 2^32 (or where the size lands on an entry of this store).
+    private func isForeignEntry(_ header: EntryHeader, at address: Int, sectorEnd: Int) -> Bool {
+        guard header.fits(offset: address % sectorSize, sectorSize: sectorSize) else { return false }
+        let next = address &+ header.entrySize
+        guard next < sectorEnd else { return next == sectorEnd }
+        var bytes = InlineArray<4, UInt8>(repeating: 0)
+        var span = bytes.mutableSpan
+        guard (try? readFlash(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
+        let magic = EntryHeader.loadUInt32(span.span, 0)
+        return magic == header.magic || magic == UInt32(partition.erasedByte) &* 0x0101_0101 || format(magic: magic) != nil
     }
 
     /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).
