@@ -472,7 +472,7 @@ def main():
                  heap_counted and all(c == 0 for _, _, c in heap)))
     flash_lines, flash_met, flash_worse = flash_table(results, has_reference)
     rows.append(("flash bytes written, erase calls, sectors erased <= pw_kvs (every run below)",
-                 "see flash traffic", "see flash traffic",
+                 "see flash traffic", "see flash traffic" if has_reference else "-",
                  "; ".join(flash_worse) if flash_worse else ("none higher" if has_reference else "-"), flash_met))
 
     # --- Report ---
@@ -546,13 +546,18 @@ def main():
         missing = [(tag, op) for tag in commands for op, _ in OPERATIONS if op not in entry_points.get(tag, {})]
         for tag, op in missing:
             out.append("- %s %s: **entry point not found** (not measured)" % (tag, op))
-        out += ["", "| operation | keys | FlashKVS | pw_kvs | ratio |", "|---|---|---|---|---|"]
+        if has_reference:
+            out += ["", "| operation | keys | FlashKVS | pw_kvs | ratio |", "|---|---|---|---|---|"]
+        else:
+            out += ["", "| operation | keys | FlashKVS |", "|---|---|---|"]
         for op, _ in OPERATIONS:
             for keys in CALLGRIND_KEYS:
                 ours, ref = per_op("flashkvs", op, keys), per_op("reference", op, keys)
-                out.append("| %s | %d | %s | %s | %s |" % (
-                    op, keys, "%.0f" % ours if ours is not None else "-", "%.0f" % ref if ref is not None else "-",
-                    "%.2fx" % (ours / ref) if ours is not None and ref is not None else "-"))
+                cells = [op, str(keys), "%.0f" % ours if ours is not None else "-"]
+                if has_reference:
+                    cells += ["%.0f" % ref if ref is not None else "-",
+                              "%.2fx" % (ours / ref) if ours is not None and ref is not None else "-"]
+                out.append("| %s |" % " | ".join(cells))
         out += ["", "## Where the time goes (per function, inside get and put)", "",
                 "Self cost (instructions executed in the function itself, inlined code included) per operation, "
                 "from the same two callgrind runs; K=100, 16 sectors. The raw profiles are in "
