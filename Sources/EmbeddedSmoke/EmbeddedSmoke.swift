@@ -270,6 +270,7 @@ private func exerciseStore<Flash: FlashMemory>(over flash: Flash, _ checks: Smok
     try checks.expect(stats.inUseBytes > 0 && stats.writableBytes > 0 && stats.reclaimableBytes >= 0)
     try checks.expect(stats.corruptSectorsRecovered == 0 && stats.missingRedundantEntriesRecovered == 0)
     try checks.expect(!store.checkForErrors() && !store.errorDetected)
+    try checks.expect(store.invariantViolations().isEmpty)
     var validBytes = 0
     for sector in 0..<store.partition.sectorCount {
         let usage = store.usage(ofSector: sector)

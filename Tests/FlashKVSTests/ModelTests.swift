@@ -412,6 +412,8 @@ final class StoreModelHarness {
         if scenario.heavyMaintenanceOneIn > 0 && randomInt(scenario.heavyMaintenanceOneIn) == 0 {
             try heavyMaintenance()
         }
+        let violations = store.invariantViolations()
+        try #require(violations.isEmpty, "step \(step): \(violations.prefix(4))")
     }
 
     func run(_ scenario: StoreModelScenario) throws {

@@ -1,0 +1,68 @@
+// The store's invariants, checked against flash: for tests, the power-loss
+// sweep and debug builds. Nothing here runs on the store's own paths, so
+// firmware that never calls it links none of it.
+
+extension KeyValueStore {
+    /// Checks the tables against each other and against flash, and returns
+    /// one line per broken invariant (empty when all hold):
+    /// - every key has 1 to `redundancy` copies, in distinct sectors, each
+    ///   of which reads, parses and verifies, with the key's transaction
+    ///   id, key length, key hash and deleted flag;
+    /// - each sector's valid bytes are the sum of the copies in it;
+    /// - no two keys share a hash; the deleted count matches the flags; the
+    ///   transaction count is at least every key's;
+    /// - every sector that is not corrupt is erased from its next writable
+    ///   address on (empty sectors the init scan did not read through are
+    ///   left out);
+    /// - a ready store has an erased sector.
+    ///
+    /// Call it on a store that is not `.notInitialized`.
+    /// - Complexity: reads every copy and every sector's writable tail.
+    public func invariantViolations() -> [String] {
+        var violations: [String] = []
+        var validBytes = [Int](repeating: 0, count: sectors.count)
+        var deleted = 0
+        for descriptor in 0..<keys.count {
+            let count = keys.addressCount(descriptor)
+            if count == 0 || count > redundancy { violations.append("key \(descriptor): \(count) copies") }
+            if keys.find(hash: keys.hash(descriptor)) != descriptor {
+                violations.append("key \(descriptor): its hash finds another key")
+            }
+            if keys.isDeleted(descriptor) { deleted &+= 1 }
+            if keys.transactionID(descriptor) > lastTransactionID {
+                violations.append("key \(descriptor): transaction id above the transaction count")
+            }
+            for copy in 0..<count {
+                let address = keys.address(descriptor, copy: copy)
+                let sector = sectors.sector(of: address)
+                for other in 0..<copy where sectors.sector(of: keys.address(descriptor, copy: other)) == sector {
+                    violations.append("key \(descriptor): two copies in sector \(sector)")
+                }
+                guard let entry = try? loadEntry(at: address) else {
+                    violations.append("key \(descriptor) copy \(copy) at \(address): does not load and verify")
+                    continue
+                }
+                let header = entry.header
+                if entry.hash != keys.hash(descriptor) || Int(header.keyLength) != keys.keyLength(descriptor)
+                    || header.transactionID != keys.transactionID(descriptor)
+                    || header.isTombstone != keys.isDeleted(descriptor) {
+                    violations.append("key \(descriptor) copy \(copy) at \(address): differs from the key table")
+                }
+                validBytes[sector] &+= header.entrySize
+            }
+        }
+        if deleted != keys.deletedCount { violations.append("deleted count \(keys.deletedCount), flags \(deleted)") }
+        for sector in 0..<sectors.count {
+            if validBytes[sector] != sectors.validBytes(sector) {
+                violations.append("sector \(sector): valid \(sectors.validBytes(sector)), copies \(validBytes[sector])")
+            }
+            guard !sectors.isCorrupt(sector), !sectors.isUnverifiedEmpty(sector) else { continue }
+            let tail = sectors.nextWritableAddress(sector)
+            if (try? isErased(from: tail, to: sectors.base(of: sector) &+ sectorSize)) != true {
+                violations.append("sector \(sector): not erased from its writable address \(tail)")
+            }
+        }
+        if state == .ready && !sectors.hasEmptySector { violations.append("ready without an erased sector") }
+        return violations
+    }
+}
