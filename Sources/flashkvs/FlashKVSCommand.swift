@@ -26,6 +26,7 @@ struct FlashKVSCommand: ParsableCommand {
             Exit status:
             \(ToolExitStatus.table)
             """,
+        version: ToolVersion.current,
         subcommands: [
             CreateCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self,
             ApplyCommand.self, ImportCommand.self, ExportCommand.self, DumpCommand.self, VerifyCommand.self,
