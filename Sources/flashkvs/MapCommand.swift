@@ -25,12 +25,12 @@ struct MapCommand: ParsableCommand {
     }
 
     func run() throws(CLIError) {
-        let (flash, configuration) = try ImageAccess.openFlash(image, options, mode: .readOnly)
-        let inspection = try ImageAccess.inspect(flash, configuration)
+        let (flash, configuration) = try ImageAccess.openFlash(image, options)
+        let inspection = try ImageAccess.inspect(flash, configuration, path: image)
         let colored = color == .always || (color == .auto && Output.standardOutputTakesColor)
         Output.write(SectorMap.text(inspection, title: image, style: colored ? .ansi : .plain, width: width))
         if let svg {
-            try Arguments.writeFile(SectorMap.svg(inspection, title: image), to: svg)
+            try Arguments.writeFile(Array(SectorMap.svg(inspection, title: image).utf8), to: svg)
             Output.write("wrote the SVG map to '\(svg)'\n")
         }
     }
