@@ -51,7 +51,8 @@ enum ImageAccess {
     /// `partial`, fails when the image holds data that `command` cannot
     /// show (`.incomplete`) or, with `.unreadableDataAndDataLoss`, values
     /// that are lost (`.dataLoss`); with `partial` these are warnings.
-    /// Other unrepaired errors are reported with a warning.
+    /// Other unrepaired errors are reported with a warning (but by `get`,
+    /// whose answer for its key is right or fails).
     static func openForReading(
         _ path: String, _ options: ImageOptions, command: String, checking completeness: Completeness, partial: Bool
     ) throws(CLIError) -> (StoreSession<FileFlash>, ImageInspection) {
@@ -71,7 +72,11 @@ enum ImageAccess {
         }
         if let failure = failures.first, !partial { throw failure }
         for failure in failures { Output.warning(failure.message) }
-        if failures.isEmpty, let problem = problem(of: session, path: path) { Output.warning(problem.message) }
+        // get answers for one key: its answer is right, or it fails itself.
+        if failures.isEmpty, command != "get", session.initializationError != nil {
+            Output.warning("'\(path)' has errors the store has not repaired (\(StatsCommand.scanSummary(session.store.lastScan))); "
+                + "'flashkvs verify \(path)' shows them")
+        }
         return (session, inspection)
     }
 
