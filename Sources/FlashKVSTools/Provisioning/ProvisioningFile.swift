@@ -66,7 +66,7 @@ public struct ProvisioningFile: Equatable, Sendable {
         if document.value is [Any] {
             return try document.children.map { child throws(TextFormatError) in
                 try record(child.value).map { Item(key: $0.key, value: $0.value, line: child.line) }
-                    .get()
+                    .mapError { $0.at(line: child.line) }.get()
             }
         }
         guard document.value is [String: Any] else {
