@@ -7,8 +7,8 @@ struct CreateCommand: ParsableCommand {
         discussion: """
             --sectors is required. An existing file is left alone unless --force is given; \
             then it is replaced whole (a new file renamed over it). The store options of the \
-            other commands (--magic, --checksum, --redundancy, --max-entries) are accepted and \
-            checked, but an erased image does not depend on them.
+            other commands are accepted and checked, so that one set of options serves every \
+            command, but an erased image does not depend on them.
             """)
 
     @Argument(help: "The image file to create.") var image: String

@@ -48,6 +48,7 @@ enum FlashKVSMain {
         do {
             var command = try FlashKVSCommand.parseAsRoot()
             try command.run()
+            Progress.clear()
         } catch let error as CLIError {
             Output.error(error.message)
             exit(error.status.rawValue)

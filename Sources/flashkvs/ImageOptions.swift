@@ -51,7 +51,8 @@ struct GeometryOptions: ParsableArguments {
     var sectorSize: Int = 4096
 
     @Option(name: .customLong("sectors"), parsing: .unconditional, help: ArgumentHelp(
-        "Number of sectors (default: the file size / the sector size; required to create an image, and with --offset).",
+        "Number of sectors (default: the file size / the sector size; required to create an image, or to open a "
+            + "partition inside a larger file).",
         valueName: "n"))
     var sectorCount: Int?
 
