@@ -57,6 +57,22 @@ struct TextFormatTests {
         #expect(throws: TextFormatError.self) { try JSONDocument(Array(deep.utf8)) }
     }
 
+    @Test("The text codecs use Foundation, or say in one line why they cannot")
+    func textCodecsUseFoundationOrSayWhyNot() throws {
+        let folder = PackagePaths.root.appendingPathComponent("Sources/FlashKVSTools/Text")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }
+        #expect(files.count >= 5)
+        for file in files {
+            let text = String(decoding: try Data(contentsOf: folder.appendingPathComponent(file)), as: UTF8.self)
+            let usesFoundation = text.contains("import Foundation") || text.contains("import FoundationEssentials")
+            let saysWhy = text.contains("Hand-written: ") || text.contains("(hand-written: ")
+            #expect(usesFoundation || saysWhy, "\(file)")
+        }
+        // The JSON reader is Foundation's: no JSON grammar of our own.
+        let json = String(decoding: try Data(contentsOf: folder.appendingPathComponent("JSONDocument.swift")), as: UTF8.self)
+        #expect(json.contains("JSONSerialization.jsonObject") && !json.contains("parseNumber"))
+    }
+
     @Test func csvHandlesQuotesCommasAndLineBreaks() throws {
         let records = try CSV.parse(Array("a,\"b,c\",\"d \"\"e\"\"\"\r\n\n\"multi\nline\",,x\nlast,1,2".utf8))
         #expect(records.map(\.fields) == [["a", "b,c", "d \"e\""], ["multi\nline", "", "x"], ["last", "1", "2"]])
