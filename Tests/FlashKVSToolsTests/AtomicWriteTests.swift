@@ -11,18 +11,10 @@ import Glibc
 /// Issue 20, point 1: a writing command that fails, or is killed, leaves
 /// the image byte-identical; one that succeeds replaces it whole.
 @Suite("Writing commands: all or nothing")
-struct AtomicWriteTests {
+struct AtomicWriteTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
-
-    func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments, image: image)
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
     /// Six 3000-byte values: four 4 KiB sectors hold three of them (one sector stays erased).
     func sixLargeValues() throws -> String {

@@ -6,18 +6,12 @@ import Testing
 
 /// Issue 20, point 4: keys that are not text, end to end.
 @Suite("Binary keys end to end")
-struct BinaryKeyTests {
+struct BinaryKeyTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
-    func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments + ["--sector-size", "512"], image: image)
-    }
+    static let flags = ["--sector-size", "512"]
 
     @Test func anArgumentThatIsNotUTF8IsRefusedNotReplaced() throws {
         CLIFixtures.expectSuccess(try run("create", "IMG", "--sectors", "4"))

@@ -5,18 +5,10 @@ import TestSupport
 import Testing
 
 @Suite("flashkvs commands")
-struct CLICommandTests {
+struct CLICommandTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
-
-    func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments, image: image)
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
     @Test func createMakesAnErasedImageOfTheGeometry() throws {
         let result = try run("create", "IMG", "--sectors", "3", "--sector-size", "1024")

@@ -5,18 +5,10 @@ import TestSupport
 import Testing
 
 @Suite("flashkvs failures: one clear line and a documented status")
-struct CLIErrorTests {
+struct CLIErrorTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
-
-    func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments, image: image)
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
     @Test func anUnknownCommandIsABadArgument() throws {
         CLIFixtures.expectFailure(try run("frobnicate", "IMG"), .badArgument, containing: "frobnicate")

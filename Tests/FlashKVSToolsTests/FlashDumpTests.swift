@@ -7,14 +7,10 @@ import Testing
 /// Issue 20, point 7: partitions inside whole-chip dumps, and images for
 /// flash programmers (Intel HEX, raw binary).
 @Suite("Whole-chip dumps and flashing tools")
-struct FlashDumpTests {
+struct FlashDumpTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
     /// A chip dump: 1000 bytes of other data, the partition (4 x 512 bytes), 700 bytes of other data.
     func makeDump() throws -> (path: String, before: Data, after: Data) {

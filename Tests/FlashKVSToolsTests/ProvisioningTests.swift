@@ -5,18 +5,12 @@ import TestSupport
 import Testing
 
 @Suite("import and export (factory provisioning)")
-struct ProvisioningTests {
+struct ProvisioningTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
-    func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments + ["--sector-size", "512"], image: image)
-    }
+    static let flags = ["--sector-size", "512"]
 
     /// A JSON file in export's own format: importing then exporting gives it back byte for byte.
     static let canonicalJSON = """

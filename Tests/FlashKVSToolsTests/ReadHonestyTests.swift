@@ -7,18 +7,10 @@ import Testing
 /// Issue 20, points 2 and 3: read-only commands never give an incomplete
 /// answer with status 0, and a corrupt value is data loss, not a missing key.
 @Suite("Read-only commands tell what they cannot show")
-struct ReadHonestyTests {
+struct ReadHonestyTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
-
-    func run(_ arguments: [String]) throws -> ToolResult {
-        try ToolRunner.run(arguments, image: image)
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
     static let readers: [[String]] = [["list", "IMG"], ["get", "IMG", "k1"], ["export", "IMG"], ["stats", "IMG"]]
 

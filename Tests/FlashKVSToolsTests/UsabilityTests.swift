@@ -6,18 +6,10 @@ import Testing
 
 /// Issue 20, point 6: the small things a user hits.
 @Suite("flashkvs usability")
-struct UsabilityTests {
+struct UsabilityTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
-
-    func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments, image: image)
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
     @Test func versionIsPrinted() throws {
         let result = try run("--version")
