@@ -30,7 +30,8 @@ struct GetCommand: ParsableCommand {
             let entry = corrupt.entry
             let message = "\(what): data loss: the newest value of \(displayKey(keyBytes)) in '\(image)' is corrupt "
                 + "(sector \(entry.sector) offset \(entry.offset): \(entry.detail ?? "unreadable")); "
-                + (corrupt.olderValueKept ? "an older value is kept (--partial prints it)" : "no older value is kept")
+                + (corrupt.olderValueKept ? "an older value is kept" + (partial.partial ? "" : " (--partial prints it)")
+                    : "no older value is kept")
                 + "; 'flashkvs repair \(image)' drops the corrupt entry"
             guard partial.partial else { throw CLIError(.dataLoss, message) }
             Output.warning(message)

@@ -60,14 +60,15 @@ enum ImageAccess {
         let inspection = try inspect(flash, configuration, path: path)
         let session = try makeSession(flash, configuration, writable: false, path: path)
         var failures: [CLIError] = []
+        let rest = partial ? "" : ", --partial shows the rest"
         let unreadable = inspection.unreadableDataProblems
         if let first = unreadable.first {
             let more = unreadable.count > 1 ? " (and \(counted(unreadable.count - 1, "other problem")))" : ""
             failures.append(CLIError(.incomplete, "'\(path)' holds data that '\(command)' cannot show with these "
-                + "options: \(first.kind.rawValue): \(first.message)\(more); 'flashkvs verify \(path)' tells more, "
-                + "--partial shows the rest"))
+                + "options: \(first.kind.rawValue): \(first.message)\(more); 'flashkvs verify \(path)' tells more\(rest)"))
         }
-        if completeness == .unreadableDataAndDataLoss, let loss = dataLoss(inspection, path: path) {
+        if completeness == .unreadableDataAndDataLoss, var loss = dataLoss(inspection, path: path) {
+            loss.message += rest
             failures.append(loss)
         }
         if let failure = failures.first, !partial { throw failure }
@@ -95,8 +96,7 @@ enum ImageAccess {
             lost.append(counted(unnamed, "corrupt entry", plural: "corrupt entries") + " whose key cannot be read")
         }
         return CLIError(.dataLoss, "'\(path)': data loss: " + lost.joined(separator: "; ")
-            + "; 'flashkvs verify \(path)' tells where, 'flashkvs repair \(path)' drops what cannot be read, "
-            + "--partial shows the rest")
+            + "; 'flashkvs verify \(path)' tells where, 'flashkvs repair \(path)' drops what cannot be read")
     }
 
     /// An image being changed: a store over a copy of the image (see
