@@ -23,8 +23,9 @@ struct CLIError: Error {
         case .notFound:
             return CLIError(.notFound, "\(what): key not found in '\(path)'")
         case .invalidArgument:
+            let limit = flash.map { ": at most \($0.sectorSize - EntryHeader.size) bytes with --sector-size \($0.sectorSize)" } ?? ""
             return CLIError(.badArgument, "\(what): the store refuses it (INVALID_ARGUMENT): a key must be 1 to 63 "
-                + "bytes and key + value must fit one sector with its 16-byte header")
+                + "bytes and key + value must fit one sector with its 16-byte header\(limit)")
         case .alreadyExists:
             return CLIError(.badArgument, "\(what): another stored key has the same pw_kvs hash; the two cannot coexist")
         case .resourceExhausted:
@@ -45,7 +46,7 @@ struct CLIError: Error {
     static func file(_ error: FileFlashError) -> CLIError {
         switch error {
         case .invalidGeometry: CLIError(.badArgument, error.description)
-        case .sizeMismatch, .sizeNotMultipleOfSector: CLIError(.configurationMismatch, error.description)
+        case .sizeMismatch, .sizeNotMultipleOfSector, .partitionBeyondEnd: CLIError(.configurationMismatch, error.description)
         default: CLIError(.ioError, error.description)
         }
     }

@@ -4,21 +4,23 @@ import FlashKVSTools
 
 struct DeleteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "delete", abstract: "Delete a key (writes a tombstone entry).")
+        commandName: "delete", abstract: "Delete a key (writes a tombstone entry).",
+        discussion: "The image is replaced only when the delete succeeds.")
 
     @Argument(help: "The image file.") var image: String
-    @Argument(help: "The key.") var key: String
+    @Argument(help: "The key, unless --key-hex is given.") var key: String?
+    @Option(name: .customLong("key-hex"), help: ArgumentHelp("The key as hex digits (any bytes).", valueName: "hex"))
+    var keyHex: String?
     @OptionGroup var options: ImageOptions
 
     func run() throws(CLIError) {
-        let keyBytes = try Arguments.key(key)
-        let session = try ImageAccess.openForWriting(image, options, createIfMissing: false)
-        defer { try? session.flash.flush() }
+        let keyBytes = try Arguments.key(key, hex: keyHex)
+        let edit = try ImageAccess.edit(image, options, createIfMissing: false)
         do {
-            try session.store.delete(keyBytes.span)
+            try edit.store.delete(keyBytes.span)
         } catch {
-            throw CLIError.store(error, "delete \(displayKey(keyBytes))", image: image, flash: session.flash)
+            throw CLIError.store(error, "delete \(displayKey(keyBytes))", image: image, flash: edit.flash)
         }
-        try ImageAccess.close(session)
+        try edit.finish()
     }
 }

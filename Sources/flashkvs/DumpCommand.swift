@@ -6,7 +6,8 @@ struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dump", abstract: "List every entry physically on flash, with its state.",
         discussion: """
-            Walks each sector like the store's initialization: entries are parsed and their \
+            Keys are shown as list shows them (bare text, a JSON string, or 0x hex for a key that is \
+            not UTF-8; in JSON "key": null and "key_hex"). Walks each sector like the store's initialization: entries are parsed and their \
             checksums verified; corrupt bytes are skipped to the next 16-byte-aligned position \
             holding the magic. States: live (current value), deleted (current tombstone), stale \
             (superseded version or extra copy), corrupt (unusable bytes), unindexed (an intact \
@@ -18,8 +19,8 @@ struct DumpCommand: ParsableCommand {
     @OptionGroup var options: ImageOptions
 
     func run() throws(CLIError) {
-        let (flash, configuration) = try ImageAccess.openFlash(image, options, mode: .readOnly)
-        let inspection = try ImageAccess.inspect(flash, configuration)
+        let (flash, configuration) = try ImageAccess.openFlash(image, options)
+        let inspection = try ImageAccess.inspect(flash, configuration, path: image)
         if json {
             Output.write(Self.json(inspection).serialized() + "\n")
         } else {
@@ -47,12 +48,7 @@ struct DumpCommand: ParsableCommand {
         members.append(("magic", header.map { .string(hex32($0.magic)) } ?? .null))
         members.append(("format", known ? .string(primary ? "primary" : "additional") : .null))
         members.append(("transaction_id", known ? header.map { .int($0.transactionID) } ?? .null : .null))
-        if let key = entry.key {
-            members.append(("key", .string(String(decoding: key, as: UTF8.self))))
-            if String(validating: key, as: UTF8.self) == nil { members.append(("key_hex", .string(Hex.encode(key)))) }
-        } else {
-            members.append(("key", .null))
-        }
+        members += entry.key.map(ListCommand.keyJSON) ?? [("key", .null)]
         members.append(("value_size", known && !(header?.isTombstone ?? true) ? .int(header!.valueSize) : .null))
         members.append(("tombstone", .bool(known && entry.isTombstone)))
         members.append(("state", .string(entry.state.rawValue)))
@@ -62,7 +58,7 @@ struct DumpCommand: ParsableCommand {
 
     static func text(_ inspection: ImageInspection, image: String) -> String {
         let configuration = inspection.configuration
-        var lines = ["'\(image)': \(inspection.sectorCount) sectors x \(inspection.sectorSize) bytes, "
+        var lines = ["'\(image)': \(counted(inspection.sectorCount, "sector")) x \(inspection.sectorSize) bytes, "
             + "\(Reports.formats(configuration)), alignment \(configuration.alignment), redundancy "
             + "\(configuration.redundancy)"]
         let columns = [6, 6, 7, 5, 10, 8, 9, 6]
@@ -75,7 +71,7 @@ struct DumpCommand: ParsableCommand {
             let header = entry.header
             let known = header.map { configuration.format(magic: $0.magic) != nil } ?? false
             let value = !known ? "-" : entry.isTombstone ? "tomb" : String(header!.valueSize)
-            var key = entry.key.map { ListCommand.keyText($0) } ?? "-"
+            var key = entry.key.map(tableKey) ?? "-"
             if let detail = entry.detail { key += "  (\(detail))" }
             lines.append(row([
                 String(entry.sector), String(entry.offset), String(entry.address), String(entry.size),
@@ -86,7 +82,7 @@ struct DumpCommand: ParsableCommand {
         let counts = InspectedEntry.State.allCases.map { state in
             "\(inspection.entries.count { $0.state == state }) \(state.rawValue)"
         }
-        lines.append("\(inspection.entries.count) entries: " + counts.joined(separator: ", "))
+        lines.append(counted(inspection.entries.count, "entry", plural: "entries") + ": " + counts.joined(separator: ", "))
         return lines.joined(separator: "\n") + "\n"
     }
 }

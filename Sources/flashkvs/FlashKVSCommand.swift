@@ -21,11 +21,15 @@ struct FlashKVSCommand: ParsableCommand {
             (--sector-size, --sectors, --alignment, --magic, --checksum, --redundancy, \
             --max-entries); they must match the ones the image was written with. \
             Read-only commands (get, list, export, dump, verify, stats, map) never change \
-            a byte of the image.
+            a byte of the image; get, list, export and stats fail (status 10 or 11) rather than \
+            give an incomplete answer, unless --partial. Writing commands work on a copy that \
+            replaces the image only when they succeed: a failed or killed command leaves it \
+            byte-identical.
 
             Exit status:
             \(ToolExitStatus.table)
             """,
+        version: ToolVersion.current,
         subcommands: [
             CreateCommand.self, PutCommand.self, GetCommand.self, DeleteCommand.self, ListCommand.self,
             ApplyCommand.self, ImportCommand.self, ExportCommand.self, DumpCommand.self, VerifyCommand.self,
@@ -36,9 +40,15 @@ struct FlashKVSCommand: ParsableCommand {
 @main
 enum FlashKVSMain {
     static func main() {
+        let names = FlashKVSCommand.configuration.subcommands.map { $0.configuration.commandName ?? "" }
+        if let failure = Arguments.checkCommandLine(subcommands: names) {
+            Output.error(failure.message)
+            exit(failure.status.rawValue)
+        }
         do {
             var command = try FlashKVSCommand.parseAsRoot()
             try command.run()
+            Progress.clear()
         } catch let error as CLIError {
             Output.error(error.message)
             exit(error.status.rawValue)

@@ -3,63 +3,163 @@ import FlashKVSTools
 
 /// Opening image files as flash and as stores, with the tool's rules:
 /// read-only commands open the file `O_RDONLY`, a read-only partition and
-/// manual recovery (nothing can be written); writing commands refuse an
-/// image with unrepaired errors.
+/// manual recovery (nothing can be written); writing commands work on a
+/// copy that replaces the image only when the command succeeds, and
+/// refuse an image with unrepaired errors.
 enum ImageAccess {
-    /// Opens an existing image and checks the geometry against the store's
-    /// limits.
+    /// Opens an existing image read-only and checks the geometry against
+    /// the store's limits.
     /// - Throws: `CLIError` (`.ioError` missing file or no permission,
     ///   `.configurationMismatch` size versus geometry, `.badArgument`).
-    static func openFlash(
-        _ path: String, _ options: ImageOptions, mode: FileFlash.AccessMode
-    ) throws(CLIError) -> (FileFlash, StoreConfiguration) {
+    static func openFlash(_ path: String, _ options: ImageOptions) throws(CLIError) -> (FileFlash, StoreConfiguration) {
         var configuration = try options.configuration()
         let flash: FileFlash
         do {
             flash = try FileFlash(
                 openingImageAt: path, sectorSize: configuration.sectorSize, sectorCount: configuration.sectorCount,
-                alignment: configuration.alignment, mode: mode)
+                alignment: configuration.alignment, offset: options.fileOffset, mode: .readOnly)
         } catch {
             throw CLIError.file(error)
         }
+        try check(&configuration, flash, path: path)
+        flash.observeForTool()
+        return (flash, configuration)
+    }
+
+    /// Takes the sector count from the file and checks the configuration can use it.
+    static func check(
+        _ configuration: inout StoreConfiguration, _ flash: FileFlash, path: String
+    ) throws(CLIError) {
         configuration.sectorCount = flash.sectorCount
         do {
             try configuration.validate()
         } catch {
-            throw CLIError(.configurationMismatch, "'\(path)' holds \(flash.sectorCount) sectors of "
+            throw CLIError(.configurationMismatch, "'\(path)' holds \(counted(flash.sectorCount, "sector")) of "
                 + "\(flash.sectorSize) bytes, which this configuration cannot use: \(error.description)")
         }
-        return (flash, configuration)
     }
 
-    /// Opens an image read-only as a store. Unrepaired errors are reported
-    /// with a warning on standard error; reads still work.
-    static func openForReading(_ path: String, _ options: ImageOptions) throws(CLIError) -> StoreSession<FileFlash> {
-        let (flash, configuration) = try openFlash(path, options, mode: .readOnly)
+    /// What a read-only command answering from the store checks first.
+    enum Completeness {
+        /// Data the command cannot show (status 10).
+        case unreadableData
+        /// That, and keys whose newest value is corrupt (status 11).
+        case unreadableDataAndDataLoss
+    }
+
+    /// Opens an image read-only as a store, with its inspection. Unless
+    /// `partial`, fails when the image holds data that `command` cannot
+    /// show (`.incomplete`) or, with `.unreadableDataAndDataLoss`, values
+    /// that are lost (`.dataLoss`); with `partial` these are warnings.
+    /// Other unrepaired errors are reported with a warning (but by `get`,
+    /// whose answer for its key is right or fails).
+    static func openForReading(
+        _ path: String, _ options: ImageOptions, command: String, checking completeness: Completeness, partial: Bool
+    ) throws(CLIError) -> (StoreSession<FileFlash>, ImageInspection) {
+        let (flash, configuration) = try openFlash(path, options)
+        let inspection = try inspect(flash, configuration, path: path)
         let session = try makeSession(flash, configuration, writable: false, path: path)
-        if let problem = problem(of: session, path: path) { Output.warning(problem.message) }
-        return session
+        var failures: [CLIError] = []
+        let rest = partial ? "" : ", --partial shows the rest"
+        let unreadable = inspection.unreadableDataProblems
+        if let first = unreadable.first {
+            let more = unreadable.count > 1 ? " (and \(counted(unreadable.count - 1, "other problem")))" : ""
+            failures.append(CLIError(.incomplete, "'\(path)' holds data that '\(command)' cannot show with these "
+                + "options: \(first.kind.rawValue): \(first.message)\(more); 'flashkvs verify \(path)' tells more\(rest)"))
+        }
+        if completeness == .unreadableDataAndDataLoss, var loss = dataLoss(inspection, path: path) {
+            loss.message += rest
+            failures.append(loss)
+        }
+        if let failure = failures.first, !partial { throw failure }
+        for failure in failures { Output.warning(failure.message) }
+        // get answers for one key: its answer is right, or it fails itself.
+        if failures.isEmpty, command != "get", session.initializationError != nil {
+            Output.warning("'\(path)' has errors the store has not repaired (\(StatsCommand.scanSummary(session.store.lastScan))); "
+                + "'flashkvs verify \(path)' shows them")
+        }
+        return (session, inspection)
     }
 
-    /// Opens an image read-write as a store, creating an erased image
-    /// first when the file does not exist and `createIfMissing`.
+    /// The keys whose newest value is corrupt, and corrupt entries whose
+    /// key cannot be read, as a `.dataLoss` failure; nil when there are none.
+    static func dataLoss(_ inspection: ImageInspection, path: String) -> CLIError? {
+        let keys = inspection.keysWithCorruptNewestEntry
+        let unnamed = inspection.entries.count { $0.state == .corrupt && $0.key == nil }
+        guard !keys.isEmpty || unnamed > 0 else { return nil }
+        var lost: [String] = []
+        if !keys.isEmpty {
+            lost.append("the newest value of " + keys.map { displayKey($0.key) }.joined(separator: ", ")
+                + (keys.count == 1 ? " is" : " are") + " corrupt")
+        }
+        if unnamed > 0 {
+            lost.append(counted(unnamed, "corrupt entry", plural: "corrupt entries") + " whose key cannot be read")
+        }
+        return CLIError(.dataLoss, "'\(path)': data loss: " + lost.joined(separator: "; ")
+            + "; 'flashkvs verify \(path)' tells where, 'flashkvs repair \(path)' drops what cannot be read")
+    }
+
+    /// An image being changed: a store over a copy of the image (see
+    /// `ImageUpdate`), which ``finish()`` puts in the image's place.
+    struct Edit {
+        let path: String
+        let update: ImageUpdate
+        let session: StoreSession<FileFlash>
+        var flash: FileFlash { update.flash }
+        var store: KeyValueStore<FileFlash> { session.store }
+
+        /// Whether anything was written or erased on the copy.
+        var changed: Bool { update.createsImage || flash.counters.writeCalls > 0 || flash.counters.eraseCalls > 0 }
+
+        /// Replaces the image with the changed copy (flushed first); a copy
+        /// with no change is dropped, leaving the image as it was, file
+        /// times included.
+        /// - Throws: `.ioError`.
+        func finish() throws(CLIError) {
+            Progress.clear()
+            guard changed else { return update.discard() }
+            do { try update.commit() } catch { throw CLIError.file(error) }
+        }
+    }
+
+    /// Starts a change of an image: a copy of it (or, when the file does
+    /// not exist and `createIfMissing`, an erased image of the options'
+    /// geometry) opened read-write as a store.
     /// - Parameter allowErrors: accept an image with unrepaired errors
     ///   (maintenance and repair); otherwise it is `.corruptImage`.
-    static func openForWriting(
+    static func edit(
         _ path: String, _ options: ImageOptions, createIfMissing: Bool, allowErrors: Bool = false
-    ) throws(CLIError) -> StoreSession<FileFlash> {
-        if createIfMissing && !FileAccess.exists(path) {
-            guard options.sectorCount != nil else {
-                throw CLIError(.ioError, "'\(path)' does not exist; give --sectors N to create it")
-            }
-            try create(path, options, overwrite: false)
-        }
-        let (flash, configuration) = try openFlash(path, options, mode: .readWrite)
-        let session = try makeSession(flash, configuration, writable: true, path: path)
+    ) throws(CLIError) -> Edit {
+        let update = try copy(path, options, createIfMissing: createIfMissing)
+        var configuration = try options.configuration()
+        try check(&configuration, update.flash, path: path)
+        let session = try makeSession(update.flash, configuration, writable: true, path: path)
         if let problem = problem(of: session, path: path), !allowErrors || problem.status == .configurationMismatch {
             throw problem
         }
-        return session
+        return Edit(path: path, update: update, session: session)
+    }
+
+    /// A copy of the image at `path` to change (see `ImageUpdate`).
+    static func copy(_ path: String, _ options: ImageOptions, createIfMissing: Bool) throws(CLIError) -> ImageUpdate {
+        let configuration = try options.configuration()
+        if createIfMissing && !FileAccess.exists(path) && configuration.sectorCount == nil {
+            throw CLIError(.ioError, "'\(path)' does not exist; give --sectors N to create it")
+        }
+        let update: ImageUpdate
+        do {
+            update = try ImageUpdate(
+                path: path, sectorSize: configuration.sectorSize, sectorCount: configuration.sectorCount,
+                alignment: configuration.alignment, offset: options.fileOffset, createIfMissing: createIfMissing,
+                progress: { done, total in
+                    Progress.start(imageBytes: total)
+                    Progress.report("copying", done, of: total)
+                })
+        } catch {
+            throw CLIError.file(error)
+        }
+        update.flash.observeForTool()
+        return update
     }
 
     /// What the store's initialization found wrong, as the error a writing
@@ -71,7 +171,8 @@ enum ImageAccess {
         guard session.initializationError != nil else { return nil }
         let scan = session.store.lastScan
         if scan.entriesNotLoaded > 0 {
-            return CLIError(.configurationMismatch, "'\(path)' holds \(scan.entriesNotLoaded) entries of keys beyond "
+            return CLIError(.configurationMismatch, "'\(path)' holds "
+                + "\(counted(scan.entriesNotLoaded, "entry", plural: "entries")) of keys beyond "
                 + "--max-entries \(session.store.capacity); give a larger --max-entries")
         }
         if scan.unrecognizedData {
@@ -81,29 +182,6 @@ enum ImageAccess {
         }
         return CLIError(.corruptImage, "'\(path)' has errors the store has not repaired, so it takes no writes; "
             + "run 'flashkvs verify \(path)' to see them and 'flashkvs repair \(path)' to fix them")
-    }
-
-    /// Creates an erased image with the options' geometry (`--sectors` required).
-    @discardableResult
-    static func create(_ path: String, _ options: ImageOptions, overwrite: Bool) throws(CLIError) -> FileFlash {
-        let configuration = try options.configuration()
-        guard let sectorCount = configuration.sectorCount else {
-            throw CLIError(.badArgument, "creating '\(path)' needs --sectors N")
-        }
-        do {
-            return try FileFlash.create(
-                at: path, geometry: FlashGeometry(
-                    sectorSize: configuration.sectorSize, sectorCount: sectorCount, alignment: configuration.alignment),
-                overwrite: overwrite)
-        } catch {
-            throw CLIError.file(error)
-        }
-    }
-
-    /// Flushes and closes a written image.
-    /// - Throws: `CLIError` `.ioError`.
-    static func close(_ session: StoreSession<FileFlash>) throws(CLIError) {
-        do { try session.flash.close() } catch { throw CLIError.file(error) }
     }
 
     /// Opens a store over an open image with manual recovery (the tool
@@ -119,11 +197,13 @@ enum ImageAccess {
     }
 
     /// Inspects an open flash, mapping read failures.
-    static func inspect(_ flash: FileFlash, _ configuration: StoreConfiguration) throws(CLIError) -> ImageInspection {
+    static func inspect(
+        _ flash: FileFlash, _ configuration: StoreConfiguration, path: String
+    ) throws(CLIError) -> ImageInspection {
         do {
             return try ImageInspector.inspect(flash, configuration: configuration)
         } catch {
-            throw CLIError.store(error, "reading '\(flash.path)'", image: flash.path, flash: flash)
+            throw CLIError.store(error, "reading '\(path)'", image: path, flash: flash)
         }
     }
 }

@@ -4,18 +4,22 @@ import FlashKVSTools
 
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "import", abstract: "Bulk-load keys from a JSON or CSV file (factory provisioning).",
+        commandName: "import", abstract: "Bulk-load keys from a JSON or CSV file (factory provisioning), all or nothing.",
         discussion: """
             JSON: one object {"KEY": VALUE, ...}; VALUE is a string (stored as UTF-8) or \
-            {"hex": "..."}. This is what export writes.
+            {"hex": "..."}. This is what export writes. Or an array of records \
+            {"key": "...", "value": "..."}, with "key_hex" and "value_hex" for bytes (what list \
+            --json prints is one).
             CSV: records key,type,value (an optional first record key,type,value is a header; \
             RFC 4180 quoting). Types: text, hex, base64, u8 u16 u32 u64 i8 i16 i32 i64 (decimal or \
             0x hex, stored little-endian), file (the contents of that file, relative to the CSV \
             file's folder).
             The format comes from --format, else the extension (.json, .csv), else the first \
             character. The whole file is checked (keys 1 to 63 bytes, no key twice, values that \
-            fit a sector) before anything is written; keys are put in file order. The image is \
-            created with the given geometry if it does not exist (--sectors is then required).
+            fit a sector) before anything is written; keys are put in file order, on a copy of \
+            the image that replaces it only when every key is stored (no room for the last key \
+            leaves the image unchanged). The image is created with the given geometry if it \
+            does not exist (--sectors is then required).
             """)
 
     @Argument(help: "The image file.") var image: String
@@ -33,38 +37,34 @@ struct ImportCommand: ParsableCommand {
                 try FileAccess.read(FileAccess.resolve(path, relativeToFileAt: file))
             }
         } catch let error as TextFormatError {
-            throw CLIError(.badInput, "\(file): \(error)")
+            throw CLIError(.badInput, error.located(in: file))
         } catch let error as FileAccessError {
             throw CLIError(.ioError, "\(file): \(error)")
         } catch {
             throw CLIError(.internalError, "\(error)")
         }
-        let configuration = try options.configuration()
-        let entryAlignment = (configuration.alignment + 15) / 16 * 16
         for item in provisioning.items {
-            let size = (EntryHeader.size + item.key.count + item.value.count + entryAlignment - 1)
-                / entryAlignment * entryAlignment
-            guard size <= configuration.sectorSize else {
-                throw CLIError(.badInput, "\(file): \(format == .csv ? "line" : "member") \(item.line): key "
-                    + "\(displayKey(item.key)) with a \(item.value.count)-byte value needs a \(size)-byte entry, "
-                    + "larger than a \(configuration.sectorSize)-byte sector")
-            }
+            try Arguments.checkFits(
+                key: item.key, value: item.value, sectorSize: options.geometry.sectorSize, status: .badInput,
+                location: fileLocation(file, line: item.line))
         }
-        let session = try ImageAccess.openForWriting(image, options, createIfMissing: true)
-        defer { try? session.flash.flush() }
+        let edit = try ImageAccess.edit(image, options, createIfMissing: true)
         for item in provisioning.items {
             do {
-                try session.store.put(item.key.span, item.value.span)
+                try edit.store.put(item.key.span, item.value.span)
             } catch {
                 var failure = CLIError.store(
-                    error, "\(file) \(format == .csv ? "line" : "member") \(item.line): put \(displayKey(item.key))",
-                    image: image, flash: session.flash)
+                    error, fileLocation(file, line: item.line) + "put \(displayKey(item.key))", image: image,
+                    flash: edit.flash)
                 if failure.status == .badArgument { failure.status = .badInput }
+                failure.message += edit.update.createsImage ? "; nothing was imported ('\(image)' was not created)"
+                    : "; nothing was imported ('\(image)' is unchanged)"
                 throw failure
             }
         }
-        try ImageAccess.close(session)
-        Output.write("imported \(provisioning.items.count) keys into '\(image)' (\(session.store.count) keys stored)\n")
+        try edit.finish()
+        Output.write("imported \(counted(provisioning.items.count, "key")) into '\(image)' "
+            + "(\(counted(edit.store.count, "key")) stored)\n")
     }
 
     static func format(of path: String, _ bytes: [UInt8]) -> ProvisioningFile.Format {

@@ -9,7 +9,8 @@ struct MaintainCommand: ParsableCommand {
             partial: garbage-collect one sector. full: repair detected errors, then collect every \
             sector holding only stale data (every sector with reclaimable bytes when over 70 % \
             in use). heavy: full, then collect every sector with reclaimable bytes and drop \
-            deleted keys (changes iteration order).
+            deleted keys (changes iteration order). The image is replaced only when maintenance \
+            succeeds and changed something.
             """)
 
     @Argument(help: "The image file.") var image: String
@@ -18,9 +19,8 @@ struct MaintainCommand: ParsableCommand {
     @OptionGroup var options: ImageOptions
 
     func run() throws(CLIError) {
-        let session = try ImageAccess.openForWriting(image, options, createIfMissing: false, allowErrors: true)
-        defer { try? session.flash.flush() }
-        let store = session.store
+        let edit = try ImageAccess.edit(image, options, createIfMissing: false, allowErrors: true)
+        let store = edit.store
         let before = store.storageStats
         var note = ""
         do {
@@ -35,18 +35,20 @@ struct MaintainCommand: ParsableCommand {
             case .heavy: try store.heavyMaintenance()
             }
         } catch {
-            throw CLIError.store(error, "\(kind.rawValue) maintenance", image: image, flash: session.flash)
+            throw CLIError.store(error, "\(kind.rawValue) maintenance", image: image, flash: edit.flash)
         }
-        try ImageAccess.close(session)
+        let inspection = map ? try ImageAccess.inspect(edit.flash, edit.session.configuration, path: image) : nil
+        let erased = edit.flash.counters.sectorsErased
+        let eraseCounts = edit.flash.eraseCounts
+        try edit.finish()
         let after = store.storageStats
         Output.write("\(kind.rawValue) maintenance of '\(image)'\(note): reclaimable \(before.reclaimableBytes) -> "
             + "\(after.reclaimableBytes) bytes, writable \(before.writableBytes) -> \(after.writableBytes) bytes, "
-            + "\(session.flash.counters.sectorsErased) sectors erased\n")
-        if map {
-            let inspection = try ImageAccess.inspect(session.flash, session.configuration)
+            + "\(counted(erased, "sector")) erased\n")
+        if let inspection {
             Output.write(SectorMap.text(
                 inspection, title: image, style: Output.standardOutputTakesColor ? .ansi : .plain,
-                eraseCounts: session.flash.eraseCounts))
+                eraseCounts: eraseCounts))
         }
         if store.state != .ready {
             Output.warning("'\(image)' still has unrepaired errors; run 'flashkvs repair \(image)'")

@@ -17,20 +17,20 @@ struct MapCommand: ParsableCommand {
     @Argument(help: "The image file.") var image: String
     @Option(help: ArgumentHelp("Also write the map as SVG to this file.", valueName: "path")) var svg: String?
     @Option(help: "Colors: auto (when standard output is a terminal), always or never.") var color: ColorChoice = .auto
-    @Option(help: ArgumentHelp("Cells per sector bar.", valueName: "n")) var width: Int = 64
+    @Option(parsing: .unconditional, help: ArgumentHelp("Cells per sector bar.", valueName: "n")) var width: Int = 64
     @OptionGroup var options: ImageOptions
 
     func validate() throws {
-        guard (1...1024).contains(width) else { throw ValidationError("--width must be 1...1024") }
+        guard (1...1024).contains(width) else { throw ValidationError("--width \(width) is out of range: 1...1024") }
     }
 
     func run() throws(CLIError) {
-        let (flash, configuration) = try ImageAccess.openFlash(image, options, mode: .readOnly)
-        let inspection = try ImageAccess.inspect(flash, configuration)
+        let (flash, configuration) = try ImageAccess.openFlash(image, options)
+        let inspection = try ImageAccess.inspect(flash, configuration, path: image)
         let colored = color == .always || (color == .auto && Output.standardOutputTakesColor)
         Output.write(SectorMap.text(inspection, title: image, style: colored ? .ansi : .plain, width: width))
         if let svg {
-            try Arguments.writeFile(SectorMap.svg(inspection, title: image), to: svg)
+            try Arguments.writeFile(Array(SectorMap.svg(inspection, title: image).utf8), to: svg)
             Output.write("wrote the SVG map to '\(svg)'\n")
         }
     }

@@ -10,7 +10,9 @@ struct RepairCommand: ParsableCommand {
             garbage-collects corrupt sectors (moving the keys they hold, then erasing them), \
             makes sure an erased sector exists, restores missing redundant copies and collects \
             stale data. Corrupt bytes that held no current key are erased. Reports what changed, \
-            keys lost or changed, and what could not be fixed (exit status 5 then). An image \
+            keys lost or changed, and what could not be fixed (exit status 5 then, and the image \
+            is left unchanged: the repair runs on a copy that replaces the image only when it \
+            succeeds). An image \
             holding data the store cannot index (keys beyond --max-entries, entries of another \
             format, or nothing parsing with --magic/--checksum) is left untouched (exit status \
             6) unless --discard-unindexed is given: that erases such data.
@@ -24,11 +26,14 @@ struct RepairCommand: ParsableCommand {
     @OptionGroup var options: ImageOptions
 
     func run() throws(CLIError) {
-        let (flash, configuration) = try ImageAccess.openFlash(image, options, mode: .readWrite)
-        defer { try? flash.flush() }
-        let before = try ImageAccess.inspect(flash, configuration)
+        let update = try ImageAccess.copy(image, options, createIfMissing: false)
+        let flash = update.flash
+        var configuration = try options.configuration()
+        try ImageAccess.check(&configuration, flash, path: image)
+        let before = try ImageAccess.inspect(flash, configuration, path: image)
         let session = try ImageAccess.makeSession(flash, configuration, writable: true, path: image)
         guard session.initializationError != nil || before.storeDetectsErrors else {
+            update.discard()
             Output.write("'\(image)' has no errors the store can repair; nothing changed\n")
             Self.reportUnrepairable(before.problems)
             return
@@ -38,6 +43,7 @@ struct RepairCommand: ParsableCommand {
             throw CLIError(.configurationMismatch, problem.message + "; nothing was changed (repair "
                 + "--discard-unindexed erases that data)")
         }
+        let unchanged = "; '\(image)' is unchanged"
         let contentsBefore = (try? session.store.contents()) ?? []
         var maintenanceError: KVSError? = nil
         do {
@@ -47,7 +53,7 @@ struct RepairCommand: ParsableCommand {
                 try session.reinitialize()
                 if session.store.lastScan.holdsUnindexedData {
                     throw CLIError(.corruptImage, "repair of '\(image)' could not discard the data the store cannot "
-                        + "index (\(StatsCommand.scanSummary(session.store.lastScan)))")
+                        + "index (\(StatsCommand.scanSummary(session.store.lastScan)))" + unchanged)
                 }
             }
             if session.initializationError != nil { try session.store.fullMaintenance() }
@@ -59,19 +65,32 @@ struct RepairCommand: ParsableCommand {
             throw CLIError(.internalError, "\(error)")
         }
         if maintenanceError == .unavailable, let errno = flash.lastIOError {
-            throw CLIError(.ioError, "repairing '\(image)': I/O error: \(errno.description)")
+            throw CLIError(.ioError, "repairing '\(image)': I/O error: \(errno.description)" + unchanged)
         }
         let store = session.store
-        let after = try ImageAccess.inspect(flash, configuration)
+        let after = try ImageAccess.inspect(flash, configuration, path: image)
+        let remaining = after.problems.filter(\.isDetectedByStore)
+        if let maintenanceError {
+            throw CLIError(.corruptImage, "repair of '\(image)' stopped: maintenance failed with "
+                + "\(maintenanceError.name); \(counted(remaining.count, "problem")) would remain" + unchanged)
+        }
+        guard remaining.isEmpty else {
+            for problem in remaining { Output.write("  remaining \(problem.kind.rawValue): \(problem.message)\n") }
+            throw CLIError(.corruptImage, "repair of '\(image)' could not fix \(counted(remaining.count, "problem"))"
+                + unchanged)
+        }
         let contentsAfter = (try? store.contents()) ?? []
-        try ImageAccess.close(session)
+        let (sectorsErased, bytesWritten, eraseCounts) =
+            (flash.counters.sectorsErased, flash.counters.bytesWritten, flash.eraseCounts)
+        Progress.clear()
+        do { try update.commit() } catch { throw CLIError.file(error) }
 
         let stats = store.storageStats
         var lines = ["repaired '\(image)':"]
         lines.append("  problems before: \(before.problems.count), after: \(after.problems.count)")
         lines.append("  corrupt sectors recovered: \(stats.corruptSectorsRecovered)")
         lines.append("  keys given back missing copies: \(stats.missingRedundantEntriesRecovered)")
-        lines.append("  sectors erased: \(flash.counters.sectorsErased), bytes written: \(flash.counters.bytesWritten)")
+        lines.append("  sectors erased: \(sectorsErased), bytes written: \(bytesWritten)")
         lines.append("  corrupt bytes: \(Self.corruptBytes(before)) -> \(Self.corruptBytes(after))")
         let dropped = before.entries.filter { $0.state == .corrupt }
         if !dropped.isEmpty {
@@ -79,29 +98,35 @@ struct RepairCommand: ParsableCommand {
             lines.append("  unreadable entries (their data was already lost): \(dropped.count)"
                 + (keys.isEmpty ? "" : "; their keys as stored: " + keys.joined(separator: ", ")))
         }
-        let valuesAfter = Dictionary(contentsAfter.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
-        let lost = contentsBefore.filter { valuesAfter[$0.key] == nil }.map { displayKey($0.key) }
-        let changed = contentsBefore.filter { item in valuesAfter[item.key].map { $0 != item.value } ?? false }
-            .map { displayKey($0.key) }
-        lines.append("  keys: \(contentsBefore.count) -> \(contentsAfter.count); lost: "
-            + (lost.isEmpty ? "none" : lost.joined(separator: ", ")) + "; changed: "
-            + (changed.isEmpty ? "none" : changed.joined(separator: ", ")))
+        lines.append("  " + Self.keySummary(before: before, contentsBefore, after: contentsAfter))
         Output.write(lines.joined(separator: "\n") + "\n")
         if map {
             Output.write(SectorMap.text(
-                after, title: image, style: Output.standardOutputTakesColor ? .ansi : .plain,
-                eraseCounts: flash.eraseCounts))
-        }
-        let remaining = after.problems.filter(\.isDetectedByStore)
-        if let maintenanceError {
-            throw CLIError(.corruptImage, "repair of '\(image)' stopped: maintenance failed with "
-                + "\(maintenanceError.name); \(remaining.count) problems remain")
-        }
-        guard remaining.isEmpty else {
-            for problem in remaining { Output.write("  remaining \(problem.kind.rawValue): \(problem.message)\n") }
-            throw CLIError(.corruptImage, "repair of '\(image)' left \(remaining.count) problems")
+                after, title: image, style: Output.standardOutputTakesColor ? .ansi : .plain, eraseCounts: eraseCounts))
         }
         Self.reportUnrepairable(after.problems)
+    }
+
+    /// `keys: N -> M; lost: ...; changed: ...`. Keys whose newest entry was
+    /// corrupt count as keys before the repair and are named as lost: their
+    /// newest value (or, with no older one kept, the key) did not survive.
+    static func keySummary(
+        before: ImageInspection, _ contentsBefore: [(key: [UInt8], value: [UInt8])],
+        after contentsAfter: [(key: [UInt8], value: [UInt8])]
+    ) -> String {
+        let valuesAfter = Dictionary(contentsAfter.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let corrupt = before.keysWithCorruptNewestEntry
+        var lost = corrupt.map { key in
+            displayKey(key.key) + (key.olderValueKept && valuesAfter[key.key] != nil
+                ? " (its newest value was corrupt; an older one is kept)" : " (its entry was corrupt)")
+        }
+        lost += contentsBefore.filter { item in valuesAfter[item.key] == nil && !corrupt.contains { $0.key == item.key } }
+            .map { displayKey($0.key) }
+        let changed = contentsBefore.filter { item in valuesAfter[item.key].map { $0 != item.value } ?? false }
+            .map { displayKey($0.key) }
+        let keysBefore = contentsBefore.count + corrupt.count { !$0.olderValueKept }
+        return "keys: \(keysBefore) -> \(contentsAfter.count); lost: " + (lost.isEmpty ? "none" : lost.joined(separator: ", "))
+            + "; changed: " + (changed.isEmpty ? "none" : changed.joined(separator: ", "))
     }
 
     private static func corruptBytes(_ inspection: ImageInspection) -> Int {

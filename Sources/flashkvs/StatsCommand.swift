@@ -9,16 +9,18 @@ struct StatsCommand: ParsableCommand {
             The fields follow pw_kvs: size (present keys), total_entries_with_deleted, max_size \
             (key capacity), transaction_count, storage_stats (writable_bytes excludes the erased \
             reserve sector; in_use_bytes; reclaimable_bytes), last_new_sector, and per sector \
-            writable_bytes, valid_bytes, recoverable_bytes, corrupt. Read-only.
+            writable_bytes, valid_bytes, recoverable_bytes, corrupt. Fails with status 10 when the \
+            image holds data that cannot be read with these options (--partial shows the rest). Read-only.
             """)
 
     @Argument(help: "The image file.") var image: String
     @Flag(help: "Print JSON.") var json = false
+    @OptionGroup var partial: PartialOption
     @OptionGroup var options: ImageOptions
 
     func run() throws(CLIError) {
-        let session = try ImageAccess.openForReading(image, options)
-        let inspection = try ImageAccess.inspect(session.flash, session.configuration)
+        let (session, inspection) = try ImageAccess.openForReading(
+            image, options, command: "stats", checking: .unreadableData, partial: partial.partial)
         let store = session.store
         let stats = store.storageStats
         let sectorSize = inspection.sectorSize
@@ -64,7 +66,7 @@ struct StatsCommand: ParsableCommand {
             return
         }
         var lines = [
-            "'\(image)': \(inspection.sectorCount) sectors x \(sectorSize) bytes, "
+            "'\(image)': \(counted(inspection.sectorCount, "sector")) x \(sectorSize) bytes, "
                 + "\(Reports.formats(session.configuration)), alignment \(session.configuration.alignment), "
                 + "redundancy \(store.redundancy)",
             "state: " + (store.state == .ready ? "ready" : "needs maintenance: \(scanSummary) (run 'flashkvs verify')"),
@@ -92,12 +94,16 @@ struct StatsCommand: ParsableCommand {
     /// What the store's scan found, in words ("clean" when nothing).
     static func scanSummary(_ scan: ScanReport) -> String {
         var parts: [String] = []
-        if scan.corruptEntries > 0 { parts.append("\(scan.corruptEntries) corrupt entries") }
-        if scan.gapsFound > 0 { parts.append("\(scan.gapsFound) gaps") }
-        if scan.corruptSectors > 0 { parts.append("\(scan.corruptSectors) corrupt sectors") }
-        if scan.keysMissingCopies > 0 { parts.append("\(scan.keysMissingCopies) keys missing copies") }
+        if scan.corruptEntries > 0 {
+            parts.append(counted(scan.corruptEntries, "corrupt entry", plural: "corrupt entries"))
+        }
+        if scan.gapsFound > 0 { parts.append(counted(scan.gapsFound, "gap")) }
+        if scan.corruptSectors > 0 { parts.append(counted(scan.corruptSectors, "corrupt sector")) }
+        if scan.keysMissingCopies > 0 { parts.append(counted(scan.keysMissingCopies, "key") + " missing copies") }
         if scan.noErasedSector { parts.append("no erased sector") }
-        if scan.entriesNotLoaded > 0 { parts.append("\(scan.entriesNotLoaded) entries beyond --max-entries") }
+        if scan.entriesNotLoaded > 0 {
+            parts.append(counted(scan.entriesNotLoaded, "entry", plural: "entries") + " beyond --max-entries")
+        }
         if scan.unrecognizedData { parts.append("unrecognized data (wrong --magic/--checksum?)") }
         return parts.isEmpty ? "clean" : parts.joined(separator: ", ")
     }

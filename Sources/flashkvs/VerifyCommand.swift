@@ -20,8 +20,8 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var options: ImageOptions
 
     func run() throws(CLIError) {
-        let (flash, configuration) = try ImageAccess.openFlash(image, options, mode: .readOnly)
-        let inspection = try ImageAccess.inspect(flash, configuration)
+        let (flash, configuration) = try ImageAccess.openFlash(image, options)
+        let inspection = try ImageAccess.inspect(flash, configuration, path: image)
         let session = try ImageAccess.makeSession(flash, configuration, writable: false, path: image)
         var problems = inspection.problems + inspection.disagreements(with: session)
         do {
@@ -46,14 +46,15 @@ struct VerifyCommand: ParsableCommand {
                 })),
             ]).serialized() + "\n")
         } else if problems.isEmpty {
-            Output.write("'\(image)' is clean: \(inspection.liveKeyCount) keys, \(inspection.sectorCount) sectors, "
-                + "\(inspection.inUseBytes) bytes in use, \(inspection.reclaimableBytes) reclaimable\n")
+            Output.write("'\(image)' is clean: \(counted(inspection.liveKeyCount, "key")), "
+                + "\(counted(inspection.sectorCount, "sector")), \(counted(inspection.inUseBytes, "byte")) in use, "
+                + "\(inspection.reclaimableBytes) reclaimable\n")
         } else {
-            Output.write("'\(image)': \(problems.count) problem\(problems.count == 1 ? "" : "s")\n")
+            Output.write("'\(image)': \(counted(problems.count, "problem"))\n")
             for problem in problems { Output.write("  \(problem.kind.rawValue): \(problem.message)\n") }
         }
         if !problems.isEmpty {
-            throw CLIError(.problemsFound, "'\(image)' has \(problems.count) problem\(problems.count == 1 ? "" : "s")")
+            throw CLIError(.problemsFound, "'\(image)' has \(counted(problems.count, "problem"))")
         }
     }
 }

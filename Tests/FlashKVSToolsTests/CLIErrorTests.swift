@@ -5,18 +5,10 @@ import TestSupport
 import Testing
 
 @Suite("flashkvs failures: one clear line and a documented status")
-struct CLIErrorTests {
+struct CLIErrorTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
-
-    func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments, image: image)
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
     @Test func anUnknownCommandIsABadArgument() throws {
         CLIFixtures.expectFailure(try run("frobnicate", "IMG"), .badArgument, containing: "frobnicate")
@@ -59,7 +51,7 @@ struct CLIErrorTests {
     @Test func anImageOfOneSectorCannotHoldAStore() throws {
         try directory.write("flash.img", Data(repeating: 0xFF, count: 512))
         CLIFixtures.expectFailure(try run("list", "IMG", "--sector-size", "512"), .configurationMismatch,
-                                  containing: "1 sectors")
+                                  containing: "holds 1 sector of 512 bytes")
     }
 
     @Test func keysOfZeroOrMoreThan63BytesAreBadArguments() throws {
@@ -95,18 +87,18 @@ struct CLIErrorTests {
     @Test func aValueTooLargeForASectorIsABadArgument() throws {
         try CLIFixtures.makeImage(image, items: [])
         CLIFixtures.expectFailure(try run("put", "IMG", "k", String(repeating: "v", count: 500), "--sector-size", "512"),
-                                  .badArgument, containing: "INVALID_ARGUMENT")
+                                  .badArgument, containing: "key + value must fit one sector: at most 496 bytes")
     }
 
     @Test func aMalformedScriptIsBadInputNamingTheLine() throws {
         let script = try directory.write("bad.script", "put a 1\nfrobnicate x\n")
         CLIFixtures.expectFailure(try run("apply", "IMG", script, "--sectors", "4", "--sector-size", "512"), .badInput,
-                                  containing: "line 2: unknown command 'frobnicate'")
+                                  containing: "bad.script:2: unknown command 'frobnicate'")
         // The script is checked before the image is even created.
         #expect(!FileManager.default.fileExists(atPath: image))
         let hex = try directory.write("hex.script", "puthex a 0g\n")
         CLIFixtures.expectFailure(try run("apply", "IMG", hex, "--sectors", "4", "--sector-size", "512"), .badInput,
-                                  containing: "line 1")
+                                  containing: "hex.script:1: ")
     }
 
     @Test func checksumsMustMatchTheMagicsAndMagicsMustDiffer() throws {

@@ -157,7 +157,7 @@ struct ImageInspectorTests {
         _ = try writeAcrossAMagicChange(flash, oldKeys: ["old"], current: configuration)
         let inspection = try inspect(flash)
         let mismatch = try #require(inspection.problems.first { $0.kind == .formatMismatch })
-        #expect(mismatch.message.contains("first magic 0x12345678") && mismatch.message.contains("1 entries"))
+        #expect(mismatch.message.contains("first magic 0x12345678") && mismatch.message.contains("1 entry looks like"))
         #expect(inspection.entries.map(\.state) == [.corrupt, .live])
         let reader = try session(flash, writable: false)
         #expect(reader.initializationError == .failedPrecondition && reader.store.lastScan.unrecognizedData)

@@ -5,18 +5,12 @@ import TestSupport
 import Testing
 
 @Suite("import and export (factory provisioning)")
-struct ProvisioningTests {
+struct ProvisioningTests: ImageSuite {
     let directory: TemporaryDirectory
-    let image: String
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        image = directory.path("flash.img")
-    }
+    init() throws { directory = try TemporaryDirectory() }
 
-    func run(_ arguments: String...) throws -> ToolResult {
-        try ToolRunner.run(arguments + ["--sector-size", "512"], image: image)
-    }
+    static let flags = ["--sector-size", "512"]
 
     /// A JSON file in export's own format: importing then exporting gives it back byte for byte.
     static let canonicalJSON = """
@@ -89,12 +83,12 @@ struct ProvisioningTests {
 
     @Test func malformedJSONIsBadInputAndWritesNothing() throws {
         for (name, text, message) in [
-            ("trailing", #"{"a": "1",}"#, "line 1"), ("number", #"{"a": 5}"#, "a string or"),
-            ("array", #"["a"]"#, "one object"), ("hex", #"{"a": {"hex": "zz"}}"#, "not hex"),
+            ("colon", "{\n\"a\" \"1\"}", "syntax.json:2: not valid JSON"), ("number", #"{"a": 5}"#, "a string or"),
+            ("array", #"["a"]"#, "a record must be an object"), ("hex", #"{"a": {"hex": "zz"}}"#, "not hex"),
             ("duplicate", #"{"a": "1", "a": "2"}"#, "twice"), ("unterminated", #"{"a": "1"#, "unterminated"),
             ("long", "{\"\(String(repeating: "k", count: 64))\": \"v\"}", "1 to 63 bytes"),
         ] {
-            let input = try directory.write("\(name).json", text)
+            let input = try directory.write(name == "colon" ? "syntax.json" : "\(name).json", text)
             CLIFixtures.expectFailure(try run("import", "IMG", input, "--sectors", "4"), .badInput, containing: message)
             #expect(!FileManager.default.fileExists(atPath: image), "\(name) created the image")
         }
@@ -102,7 +96,7 @@ struct ProvisioningTests {
 
     @Test func malformedCSVIsBadInputNamingTheLine() throws {
         for (name, text, message) in [
-            ("fields", "a,text\n", "line 1: expected 3 fields"), ("type", "a,text,1\nb,float,2\n", "line 2"),
+            ("fields", "a,text\n", "fields.csv:1: expected 3 fields"), ("type", "a,text,1\nb,float,2\n", "type.csv:2: "),
             ("range", "a,u8,256\n", "out of range"), ("signed", "a,i8,-129\n", "out of range"),
             ("negative", "a,u16,-1\n", "out of range"), ("number", "a,u32,12x\n", "not a number"),
             ("base64", "a,base64,@@@@\n", "not base64"), ("quote", "a,text,\"open\n", "unterminated"),
@@ -119,7 +113,7 @@ struct ProvisioningTests {
         try CLIFixtures.makeImage(image, items: [("a", [1])])
         let before = try SHA256.ofFile(image)
         let input = try directory.write("in.json", "{\"b\": \"2\", \"big\": \"\(String(repeating: "x", count: 600))\"}")
-        CLIFixtures.expectFailure(try run("import", "IMG", input), .badInput, containing: "member 2")
+        CLIFixtures.expectFailure(try run("import", "IMG", input), .badInput, containing: "in.json:1: key 'big'")
         #expect(try SHA256.ofFile(image) == before)
     }
 

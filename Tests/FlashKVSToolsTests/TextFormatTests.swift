@@ -29,28 +29,48 @@ struct TextFormatTests {
         }
     }
 
-    @Test func jsonKeepsMemberOrderAndRoundTrips() throws {
-        let text = #"{"z": [1, -2.5e3, true, null], "a": {"hex": "00"}, "\u00e9": "line\nbreak \"q\" \\ \u0001"}"#
-        let value = try JSON.parse(Array(text.utf8))
-        guard case .object(let members) = value else { Issue.record("not an object"); return }
-        #expect(members.map(\.0) == ["z", "a", "é"])
-        #expect(value["é"] == .string("line\nbreak \"q\" \\ \u{01}"))
-        let serialized = value.serialized()
-        #expect(try JSON.parse(Array(serialized.utf8)) == value)
-        // Foundation reads what we write.
-        let parsed = try JSONSerialization.jsonObject(with: Data(serialized.utf8)) as? [String: Any]
-        #expect(parsed?["é"] as? String == "line\nbreak \"q\" \\ \u{01}")
+    @Test func jsonDocumentsKeepMemberOrderAndLines() throws {
+        let text = "{\"z\": [1, -2.5e3, true, null],\n \"a\": {\"hex\": \"00\"},\n\n \"\\u00e9\": \"line\\nbreak \\\"q\\\" \\\\ \\u0001\"}"
+        let document = try JSONDocument(Array(text.utf8))
+        #expect(document.children.map(\.name) == ["z", "a", "é"])
+        #expect(document.children.map(\.line) == [1, 2, 4])
+        #expect(document.children[2].value as? String == "line\nbreak \"q\" \\ \u{01}")
+        let array = try JSONDocument(Array("[\n  {\"k\": [1, {\"x\": \",\"}]},\n  \"s\",\n  3\n]".utf8))
+        #expect(array.children.map(\.line) == [2, 3, 4] && array.children.allSatisfy { $0.name == nil })
+        // What the writer writes, Foundation reads back.
+        let written = JSON.object([("é", .string("line\nbreak \"q\" \\ \u{01}/")), ("n", .array([.int(-3), .null]))])
+            .serialized()
+        let parsed = try JSONSerialization.jsonObject(with: Data(written.utf8)) as? [String: Any]
+        #expect(parsed?["é"] as? String == "line\nbreak \"q\" \\ \u{01}/")
+        #expect(try JSONDocument(Array(written.utf8)).children.map(\.name) == ["é", "n"])
     }
 
     @Test func jsonErrorsNameTheLineAndColumn() throws {
-        let error = #expect(throws: TextFormatError.self) { try JSON.parse(Array("{\n  \"a\": tru\n}".utf8)) }
-        #expect(error?.description.hasPrefix("JSON line 2 column 8") == true)
-        for bad in ["", "{", "[1,]", "{\"a\" 1}", "\"\\x\"", "\"\\ud800\"", "01", "1.", "{} x", "\"a\u{01}\""] {
-            #expect(throws: TextFormatError.self, "\(bad)") { try JSON.parse(Array(bad.utf8)) }
+        let error = #expect(throws: TextFormatError.self) { try JSONDocument(Array("{\n  \"a\": tru\n}".utf8)) }
+        #expect(error?.line == 2)
+        #expect(error?.message.contains("(column 11)") == true, "\(error?.message ?? "")")
+        for bad in ["", "{", "{\"a\" 1}", "\"\\x\"", "\"\\ud800\"", "01", "1.", "{} x", "\"a\u{01}\""] {
+            #expect(throws: TextFormatError.self, "\(bad)") { try JSONDocument(Array(bad.utf8)) }
         }
-        #expect(throws: TextFormatError.self) { try JSON.parse([0x22, 0xFF, 0x22]) }
+        #expect(throws: TextFormatError.self) { try JSONDocument([0x22, 0xFF, 0x22]) }
         let deep = String(repeating: "[", count: 10000) + String(repeating: "]", count: 10000)
-        #expect(throws: TextFormatError.self) { try JSON.parse(Array(deep.utf8)) }
+        #expect(throws: TextFormatError.self) { try JSONDocument(Array(deep.utf8)) }
+    }
+
+    @Test("The text codecs use Foundation, or say in one line why they cannot")
+    func textCodecsUseFoundationOrSayWhyNot() throws {
+        let folder = PackagePaths.root.appendingPathComponent("Sources/FlashKVSTools/Text")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".swift") }
+        #expect(files.count >= 5)
+        for file in files {
+            let text = String(decoding: try Data(contentsOf: folder.appendingPathComponent(file)), as: UTF8.self)
+            let usesFoundation = text.contains("import Foundation") || text.contains("import FoundationEssentials")
+            let saysWhy = text.contains("Hand-written: ") || text.contains("(hand-written: ")
+            #expect(usesFoundation || saysWhy, "\(file)")
+        }
+        // The JSON reader is Foundation's: no JSON grammar of our own.
+        let json = String(decoding: try Data(contentsOf: folder.appendingPathComponent("JSONDocument.swift")), as: UTF8.self)
+        #expect(json.contains("JSONSerialization.jsonObject") && !json.contains("parseNumber"))
     }
 
     @Test func csvHandlesQuotesCommasAndLineBreaks() throws {
@@ -68,9 +88,14 @@ struct TextFormatTests {
     }
 
     @Test func exportWritesTextOrHexPerValue() throws {
-        let text = try ProvisioningFile.export([(Array("t".utf8), Array("tab\there".utf8)), (Array("b".utf8), [0, 0x1B])])
+        let text = ProvisioningFile.export([(Array("t".utf8), Array("tab\there".utf8)), (Array("b".utf8), [0, 0x1B])])
         #expect(text == "{\n  \"t\": \"tab\\there\",\n  \"b\": {\"hex\": \"001b\"}\n}\n")
-        #expect(throws: TextFormatError.self) { try ProvisioningFile.export([([0xFF], [1])]) }
+        // A key that is not UTF-8 makes it the records form, which import reads back.
+        let records = ProvisioningFile.export([([0xFF], Array("v".utf8)), (Array("k".utf8), [0])])
+        #expect(records == "[\n  {\"key_hex\": \"ff\", \"value\": \"v\"},\n  {\"key\": \"k\", \"value_hex\": \"00\"}\n]\n")
+        let back = try ProvisioningFile.parse(Array(records.utf8), format: .json) { _ in [] }
+        #expect(back.items.map(\.key) == [[0xFF], Array("k".utf8)] && back.items.map(\.value) == [Array("v".utf8), [0]])
+        #expect(back.items.map(\.line) == [2, 3])
     }
 }
 

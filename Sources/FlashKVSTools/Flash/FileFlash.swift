@@ -9,8 +9,9 @@ import Musl
 import Darwin
 #endif
 
-/// NOR flash backed by an image file: byte `i` of the file is flash
-/// address `i`, erased bytes are 0xFF.
+/// NOR flash backed by an image file: byte `offset + i` of the file is
+/// flash address `i` (the offset is 0 for an image file, or where a
+/// partition starts in a whole-chip dump), erased bytes are 0xFF.
 ///
 /// NOR rules are enforced as by the core's `RAMFlash`: programming a byte
 /// that is not erased fails with `.unknown` and writes nothing; a misaligned
@@ -34,12 +35,24 @@ public final class FileFlash: FlashMemory {
     /// Call and byte counts since the file was opened.
     public typealias Counters = FlashCounters
 
+    /// A flash operation that succeeded, as ``observer`` sees it.
+    public enum Access: Sendable {
+        case read(address: Int, count: Int)
+        case write(address: Int, count: Int)
+        case erase(address: Int, count: Int)
+    }
+
     public let sectorSize: Int
     public let sectorCount: Int
     public let alignment: Int
     public let erasedByte: UInt8 = 0xFF
     /// The image file's path, as given.
     public let path: String
+    /// Where flash address 0 is in the file.
+    public let offset: Int
+    /// Called after every read, write and erase that succeeded (progress
+    /// reports, test hooks).
+    public var observer: ((Access) -> Void)?
     /// Whether writes and erases are allowed.
     public let isWritable: Bool
     /// Operation counts since opening.
@@ -56,20 +69,30 @@ public final class FileFlash: FlashMemory {
     /// Total bytes.
     public var size: Int { sectorSize * sectorCount }
 
-    /// Opens an existing image.
+    /// Opens an existing image, or a partition inside a larger file.
     ///
     /// - Parameters:
     ///   - sectorCount: the expected number of sectors; nil takes the file
     ///     size divided by `sectorSize`.
+    ///   - offset: nil for an image file, which must have exactly the
+    ///     geometry's size; otherwise where the partition starts in the
+    ///     file (`sectorCount` is then required, and the file may go on
+    ///     after the partition).
     /// - Throws: `.invalidGeometry`; `.cannotOpen` (missing file, no
-    ///   permission); `.notARegularFile`; `.sizeNotMultipleOfSector` or
-    ///   `.sizeMismatch` when the file does not have the geometry's size
-    ///   (nothing is read or written then).
+    ///   permission); `.notARegularFile`; `.sizeNotMultipleOfSector`,
+    ///   `.sizeMismatch` or `.partitionBeyondEnd` when the file does not
+    ///   have the geometry's size (nothing is read or written then).
     public init(
         openingImageAt path: String, sectorSize: Int, sectorCount: Int? = nil, alignment: Int,
-        mode: AccessMode
+        offset: Int? = nil, mode: AccessMode
     ) throws(FileFlashError) {
         try FlashGeometry(sectorSize: sectorSize, sectorCount: sectorCount ?? 1, alignment: alignment).validate()
+        if let offset {
+            guard offset >= 0 else { throw .invalidGeometry("the offset must not be negative (got \(offset))") }
+            guard sectorCount != nil else {
+                throw .invalidGeometry("a partition at an offset needs its sector count (the file may go on after it)")
+            }
+        }
         let descriptor: FileDescriptor
         do {
             descriptor = try FileDescriptor.open(
@@ -80,12 +103,17 @@ public final class FileFlash: FlashMemory {
         let count: Int
         do {
             let fileSize = try Self.regularFileSize(descriptor, path: path)
-            guard fileSize % Int64(sectorSize) == 0 else {
+            if let offset, let sectorCount {
+                let end = Int64(offset) + Int64(sectorCount) * Int64(sectorSize)
+                guard fileSize >= end else {
+                    throw FileFlashError.partitionBeyondEnd(path: path, size: fileSize, offset: offset, end: end)
+                }
+            } else if fileSize % Int64(sectorSize) != 0 {
                 throw FileFlashError.sizeNotMultipleOfSector(path: path, size: fileSize, sectorSize: sectorSize)
             }
             count = sectorCount ?? Int(fileSize / Int64(sectorSize))
             let expected = Int64(count) * Int64(sectorSize)
-            guard fileSize == expected, count > 0 else {
+            guard offset != nil || fileSize == expected, count > 0 else {
                 throw FileFlashError.sizeMismatch(
                     path: path, size: fileSize, expected: expected, sectorSize: sectorSize, sectorCount: count)
             }
@@ -98,6 +126,7 @@ public final class FileFlash: FlashMemory {
         self.sectorSize = sectorSize
         self.alignment = alignment
         self.path = path
+        self.offset = offset ?? 0
         self.isWritable = mode == .readWrite
         self.descriptor = descriptor
         self.eraseCounts = [Int](repeating: 0, count: count)
@@ -181,6 +210,7 @@ public final class FileFlash: FlashMemory {
         let result = buffer.withUnsafeMutableBytes { bytes in readFully(bytes, at: address) }
         try check(result)
         counters.bytesRead += buffer.count
+        observer?(.read(address: address, count: buffer.count))
     }
 
     /// Programs `bytes` at `address` after checking every target byte is
@@ -198,6 +228,7 @@ public final class FileFlash: FlashMemory {
         for byte in current where byte != erasedByte { throw .unknown }
         try check(bytes.withUnsafeBytes { writeFully($0, at: address) })
         counters.bytesWritten += bytes.count
+        observer?(.write(address: address, count: bytes.count))
     }
 
     /// Sets `count` whole sectors starting at `address` to 0xFF.
@@ -215,6 +246,7 @@ public final class FileFlash: FlashMemory {
             eraseCounts[sector] += 1
             counters.sectorsErased += 1
         }
+        observer?(.erase(address: address, count: count * sectorSize))
     }
 
     // MARK: File I/O
@@ -232,7 +264,7 @@ public final class FileFlash: FlashMemory {
         while done < buffer.count {
             do {
                 let count = try descriptor.read(
-                    fromAbsoluteOffset: Int64(address + done), into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
+                    fromAbsoluteOffset: Int64(offset + address + done), into: UnsafeMutableRawBufferPointer(rebasing: buffer[done...]))
                 // End of file before the geometry's end: the file shrank under us.
                 guard count > 0 else { return .failure(.ioError) }
                 done += count
@@ -246,7 +278,7 @@ public final class FileFlash: FlashMemory {
     private func writeFully(_ bytes: UnsafeRawBufferPointer, at address: Int) -> Result<Void, Errno> {
         guard !isClosed else { return .failure(.badFileDescriptor) }
         do {
-            _ = try descriptor.writeAll(toAbsoluteOffset: Int64(address), bytes)
+            _ = try descriptor.writeAll(toAbsoluteOffset: Int64(offset + address), bytes)
             return .success(())
         } catch {
             return .failure(error as? Errno ?? .ioError)

@@ -17,6 +17,9 @@ public enum FileFlashError: Error, Equatable, CustomStringConvertible {
     case sizeNotMultipleOfSector(path: String, size: Int64, sectorSize: Int)
     /// The file's size differs from sector size x sector count.
     case sizeMismatch(path: String, size: Int64, expected: Int64, sectorSize: Int, sectorCount: Int)
+    /// A partition at `offset` runs past the end of the file (`end` is
+    /// where it would end).
+    case partitionBeyondEnd(path: String, size: Int64, offset: Int, end: Int64)
     /// A read, write, sync or close failed.
     case io(path: String, operation: String, Errno)
 
@@ -36,6 +39,9 @@ public enum FileFlashError: Error, Equatable, CustomStringConvertible {
             "'\(path)' is empty (0 bytes); create an image with 'flashkvs create'"
         case .sizeMismatch(let path, let size, let expected, let sectorSize, let sectorCount):
             "'\(path)' is \(size) bytes but --sectors \(sectorCount) x --sector-size \(sectorSize) is \(expected) bytes"
+        case .partitionBeyondEnd(let path, let size, let offset, let end):
+            "'\(path)' is \(size) bytes, but the partition at --offset \(offset) ends at byte \(end) (check --offset, "
+                + "--sectors and --sector-size)"
         case .io(let path, let operation, let errno):
             "\(operation) '\(path)' failed: \(errno.description)"
         }
@@ -45,7 +51,7 @@ public enum FileFlashError: Error, Equatable, CustomStringConvertible {
     /// (a configuration mismatch rather than an I/O failure).
     public var isGeometryMismatch: Bool {
         switch self {
-        case .sizeMismatch, .sizeNotMultipleOfSector: true
+        case .sizeMismatch, .sizeNotMultipleOfSector, .partitionBeyondEnd: true
         default: false
         }
     }

@@ -319,7 +319,7 @@ private struct Scan<Flash: FlashMemory> {
         } else if counts.foreignEntries > 0 {
             problems.append(ImageProblem(
                 .formatMismatch,
-                "\(counts.foreignEntries) entries look like another format's (first magic "
+                "\(counted(counts.foreignEntries, "entry", plural: "entries")) \(counts.foreignEntries == 1 ? "looks" : "look") like another format's (first magic "
                     + "\(hex32(counts.firstForeignMagic)), which no damage turns \(magicOptions) into): the store "
                     + "neither writes over nor erases them (add --magic \(hex32(counts.firstForeignMagic)) to read "
                     + "them; repair --discard-unindexed erases them)"))
@@ -328,19 +328,19 @@ private struct Scan<Flash: FlashMemory> {
         if let first = unindexed.first {
             problems.append(ImageProblem(
                 .keysNotLoaded, sector: first.sector, offset: first.offset,
-                "\(unindexed.count) intact entries hold keys beyond --max-entries \(model.capacity): reopen with a larger "
+                "\(counted(unindexed.count, "intact entry", plural: "intact entries")) \(unindexed.count == 1 ? "holds" : "hold") keys beyond --max-entries \(model.capacity): reopen with a larger "
                     + "--max-entries (until then the store writes and erases nothing)"))
         }
         for entry in inspection.entries where entry.state == .corrupt {
             problems.append(ImageProblem(
                 .corruptEntry, sector: entry.sector, offset: entry.offset,
-                "sector \(entry.sector) offset \(entry.offset): \(entry.size) corrupt bytes (\(entry.detail ?? "unreadable"))"
+                "sector \(entry.sector) offset \(entry.offset): \(counted(entry.size, "corrupt byte")) (\(entry.detail ?? "unreadable"))"
                     + (entry.key.map { ", key \(displayKey($0))" } ?? "")))
         }
         for usage in inspection.sectors where usage.hiddenBytes > 0 {
             problems.append(ImageProblem(
                 .hiddenData, sector: usage.index, offset: usage.parseEnd,
-                "sector \(usage.index): \(usage.hiddenBytes) bytes of data in a sector whose first header is erased; "
+                "sector \(usage.index): \(counted(usage.hiddenBytes, "byte")) of data in a sector whose first header is erased; "
                     + "the store takes it for empty (a repair erases it), and writing there fails"))
         }
         let redundancy = configuration.redundancy
@@ -369,7 +369,7 @@ private struct Scan<Flash: FlashMemory> {
         if let first = misaligned.first, let header = first.header {
             problems.append(ImageProblem(
                 .alignmentMismatch, sector: first.sector, offset: first.offset,
-                "\(misaligned.count) entries were written with a \(header.alignmentBytes)-byte entry alignment, "
+                "\(counted(misaligned.count, "entry", plural: "entries")) \(misaligned.count == 1 ? "was" : "were") written with a \(header.alignmentBytes)-byte entry alignment, "
                     + "but --alignment \(configuration.alignment) writes \((Int(units) + 1) * 16)-byte entries; "
                     + "new writes may fail"))
         }
@@ -382,8 +382,8 @@ private struct Scan<Flash: FlashMemory> {
     }
 
     private func formatMismatchMessage(_ inspection: ImageInspection) -> String {
-        var message = "no entry parses with \(configuration.formatOptions), but \(counts.corruptSectors) "
-            + "sectors hold data"
+        var message = "no entry parses with \(configuration.formatOptions), but "
+            + "\(counted(counts.corruptSectors, "sector")) \(counts.corruptSectors == 1 ? "holds" : "hold") data"
         if counts.checksumFailures > 0 {
             if configuration.additionalFormats.isEmpty {
                 let other = configuration.checksum == .crc16 ? "none" : "crc16"
@@ -418,4 +418,16 @@ public func displayKey(_ key: [UInt8]) -> String {
         return "'\(text)'"
     }
     return "0x" + Hex.encode(key)
+}
+
+/// A key as tables print it (`list`, `dump`), telling every key apart:
+/// bare text when it is printable UTF-8 with no spaces that starts
+/// neither with `"` nor with `0x`; otherwise a JSON string literal when it
+/// is UTF-8 (escapes show control characters and spaces at the ends), or
+/// `0x` and hex.
+public func tableKey(_ key: [UInt8]) -> String {
+    guard let text = String(validating: key, as: UTF8.self) else { return "0x" + Hex.encode(key) }
+    let plain = !text.isEmpty && !text.hasPrefix("\"") && !text.lowercased().hasPrefix("0x")
+        && text.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value != 0x7F && !$0.properties.isWhitespace }
+    return plain ? text : JSON.quoted(text)
 }

@@ -1,9 +1,16 @@
+import Foundation
+
 /// A bulk-load file for factory provisioning: keys and values to put, in
 /// order.
 ///
 /// Two formats:
-/// - JSON: an object `{"KEY": VALUE, ...}` where VALUE is a string (stored
-///   as its UTF-8 bytes) or `{"hex": "HEX"}`. ``export(_:)`` writes this.
+/// - JSON, in one of two forms. The object form `{"KEY": VALUE, ...}`,
+///   where VALUE is a string (stored as its UTF-8 bytes) or
+///   `{"hex": "HEX"}`, for text keys. The records form
+///   `[{"key": "KEY", "value": "TEXT"}, {"key_hex": "HEX", "value_hex": "HEX"}, ...]`
+///   for any key (what `list --json` prints is such a file).
+///   ``export(_:)`` writes the object form, or the records form when a key
+///   is not UTF-8 text.
 /// - CSV: records `key,type,value` (an optional first record
 ///   `key,type,value` is a header). Types: `text`, `hex`, `base64`,
 ///   `u8`/`u16`/`u32`/`u64`/`i8`/`i16`/`i32`/`i64` (decimal or `0x` hex,
@@ -14,7 +21,7 @@ public struct ProvisioningFile: Equatable, Sendable {
     public struct Item: Equatable, Sendable {
         public var key: [UInt8]
         public var value: [UInt8]
-        /// Line in the CSV file, or position (1-based) in the JSON object.
+        /// The line of the input file the key is on.
         public var line: Int
     }
 
@@ -24,10 +31,9 @@ public struct ProvisioningFile: Equatable, Sendable {
 
     /// Parses `bytes` in `format`; `readFile` loads the files that `file`
     /// values name (paths as written, resolved by the caller).
-    /// - Throws: ``TextFormatError`` for malformed text, an unknown type, a
-    ///   bad or out-of-range value, an empty or over-63-byte key, a key
-    ///   given twice (the message names the line or member); the error
-    ///   `readFile` throws.
+    /// - Throws: ``TextFormatError`` (with the line) for malformed text, an
+    ///   unknown type, a bad or out-of-range value, an empty or over-63-byte
+    ///   key, a key given twice; the error `readFile` throws.
     public static func parse(
         _ bytes: [UInt8], format: Format, readFile: (String) throws -> [UInt8]
     ) throws -> ProvisioningFile {
@@ -38,48 +44,77 @@ public struct ProvisioningFile: Equatable, Sendable {
         var seen: Set<[UInt8]> = []
         for item in items {
             guard !item.key.isEmpty, item.key.count <= 63 else {
-                throw TextFormatError("\(format == .csv ? "line" : "member") \(item.line): key "
-                    + "\(displayKey(item.key)) must be 1 to 63 bytes (it is \(item.key.count))")
+                throw TextFormatError("key \(displayKey(item.key)) must be 1 to 63 bytes (it is \(item.key.count))",
+                                      line: item.line)
             }
             guard seen.insert(item.key).inserted else {
-                throw TextFormatError("\(format == .csv ? "line" : "member") \(item.line): key "
-                    + "\(displayKey(item.key)) is given twice")
+                throw TextFormatError("key \(displayKey(item.key)) is given twice", line: item.line)
             }
         }
         return ProvisioningFile(items: items)
     }
 
     /// Guesses the format: a file whose first non-blank character is `{`
-    /// is JSON, anything else CSV.
+    /// or `[` is JSON, anything else CSV.
     public static func detectFormat(_ bytes: [UInt8]) -> Format {
         let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D, 0xEF, 0xBB, 0xBF].contains($0) }
-        return first == UInt8(ascii: "{") ? .json : .csv
+        return first == UInt8(ascii: "{") || first == UInt8(ascii: "[") ? .json : .csv
     }
 
-    private static func parseJSON(_ bytes: [UInt8]) throws -> [Item] {
-        guard case .object(let members) = try JSON.parse(bytes) else {
-            throw TextFormatError("the JSON file must hold one object of key: value members")
-        }
-        var items: [Item] = []
-        for (position, (key, value)) in members.enumerated() {
-            let bytes: [UInt8]
-            switch value {
-            case .string(let text):
-                bytes = Array(text.utf8)
-            case .object(let fields) where fields.count == 1 && fields[0].0 == "hex":
-                guard case .string(let hex) = fields[0].1 else {
-                    throw TextFormatError("member \(position + 1) (\(displayKey(Array(key.utf8)))): \"hex\" must be a string")
-                }
-                do { bytes = try Hex.decode(hex) } catch {
-                    throw TextFormatError("member \(position + 1) (\(displayKey(Array(key.utf8)))): \(error)")
-                }
-            default:
-                throw TextFormatError("member \(position + 1) (\(displayKey(Array(key.utf8)))): a value must be "
-                    + "a string or {\"hex\": \"...\"}")
+    private static func parseJSON(_ bytes: [UInt8]) throws(TextFormatError) -> [Item] {
+        let document = try JSONDocument(bytes)
+        if document.value is [Any] {
+            return try document.children.map { child throws(TextFormatError) in
+                try record(child.value).map { Item(key: $0.key, value: $0.value, line: child.line) }
+                    .mapError { $0.at(line: child.line) }.get()
             }
-            items.append(Item(key: Array(key.utf8), value: bytes, line: position + 1))
         }
-        return items
+        guard document.value is [String: Any] else {
+            throw TextFormatError("the JSON file must hold one object of key: value members, or an array of "
+                + "{\"key\" or \"key_hex\", \"value\" or \"value_hex\"} records")
+        }
+        return try document.children.map { child throws(TextFormatError) in
+            let key = Array((child.name ?? "").utf8)
+            let value: [UInt8]
+            if let text = child.value as? String {
+                value = Array(text.utf8)
+            } else if let fields = child.value as? [String: Any], fields.count == 1, let hex = fields["hex"] as? String {
+                do throws(TextFormatError) { value = try Hex.decode(hex) } catch {
+                    throw TextFormatError("key \(displayKey(key)): \(error.message)", line: child.line)
+                }
+            } else {
+                throw TextFormatError("key \(displayKey(key)): a value must be a string or {\"hex\": \"...\"}",
+                                      line: child.line)
+            }
+            return Item(key: key, value: value, line: child.line)
+        }
+    }
+
+    /// One element of the records form.
+    private static func record(_ element: Any) -> Result<(key: [UInt8], value: [UInt8]), TextFormatError> {
+        guard let fields = element as? [String: Any] else {
+            return .failure(TextFormatError("a record must be an object {\"key\" or \"key_hex\", \"value\" or \"value_hex\"}"))
+        }
+        if let unknown = fields.keys.sorted().first(where: { !["key", "key_hex", "value", "value_hex"].contains($0) }) {
+            return .failure(TextFormatError("unknown field \(JSON.quoted(unknown)) (use key or key_hex, value or value_hex)"))
+        }
+        func bytes(text: String, hex: String) -> Result<[UInt8], TextFormatError> {
+            // A text field may be null beside its hex field (list --json writes "key": null for a key that is not text).
+            let textValue = fields[text].flatMap { $0 is NSNull ? nil : $0 }
+            switch (textValue, fields[hex]) {
+            case (let value as String, nil): return .success(Array(value.utf8))
+            case (nil, let value as String):
+                do throws(TextFormatError) { return .success(try Hex.decode(value)) } catch {
+                    return .failure(TextFormatError("\(hex): \(error.message)"))
+                }
+            case (nil, nil): return .failure(TextFormatError("a record needs \(text) or \(hex)"))
+            case (_?, _?): return .failure(TextFormatError("a record takes \(text) or \(hex), not both"))
+            default: return .failure(TextFormatError("\(text) and \(hex) must be strings"))
+            }
+        }
+        return bytes(text: "key", hex: "key_hex").flatMap { key in
+            bytes(text: "value", hex: "value_hex").map { (key, $0) }
+        }
     }
 
     private static func parseCSV(_ bytes: [UInt8], readFile: (String) throws -> [UInt8]) throws -> [Item] {
@@ -90,14 +125,14 @@ public struct ProvisioningFile: Equatable, Sendable {
         var items: [Item] = []
         for record in records {
             guard record.fields.count == 3 else {
-                throw TextFormatError("line \(record.line): expected 3 fields key,type,value, found \(record.fields.count)")
+                throw TextFormatError("expected 3 fields key,type,value, found \(record.fields.count)", line: record.line)
             }
             let (key, type, text) = (record.fields[0], record.fields[1], record.fields[2])
             let value: [UInt8]
             do {
                 value = try decode(text, type: type, readFile: readFile)
             } catch let error as TextFormatError {
-                throw TextFormatError("line \(record.line) (\(displayKey(Array(key.utf8)))): \(error)")
+                throw TextFormatError("key \(displayKey(Array(key.utf8))): \(error.message)", line: record.line)
             }
             items.append(Item(key: Array(key.utf8), value: value, line: record.line))
         }
@@ -118,21 +153,25 @@ public struct ProvisioningFile: Equatable, Sendable {
         }
     }
 
-    /// The JSON of ``Format/json`` for `items`, in their order: text
-    /// values as strings (see ``ValueText``), others as `{"hex": ...}`.
-    /// - Throws: ``TextFormatError`` for a key that is not valid UTF-8
-    ///   (JSON member names are text).
-    public static func export(_ items: [(key: [UInt8], value: [UInt8])]) throws(TextFormatError) -> String {
-        var members: [(String, JSON)] = []
-        for item in items {
-            guard let key = String(validating: item.key, as: UTF8.self) else {
-                throw TextFormatError("key 0x\(Hex.encode(item.key)) is not valid UTF-8 and cannot be a JSON member name")
+    /// The JSON of ``Format/json`` for `items`, in their order. The object
+    /// form when every key is UTF-8 text: text values (see ``ValueText``)
+    /// as strings, others as `{"hex": ...}`. Otherwise the records form:
+    /// `{"key": ...}` or `{"key_hex": ...}`, and `"value"` or `"value_hex"`.
+    public static func export(_ items: [(key: [UInt8], value: [UInt8])]) -> String {
+        let textKeys = items.map { String(validating: $0.key, as: UTF8.self) }
+        guard textKeys.allSatisfy({ $0 != nil }) else {
+            let records = items.map { item in
+                JSON.object([
+                    String(validating: item.key, as: UTF8.self).map { ("key", .string($0)) }
+                        ?? ("key_hex", .string(Hex.encode(item.key))),
+                    ValueText.text(item.value).map { ("value", .string($0)) }
+                        ?? ("value_hex", .string(Hex.encode(item.value))),
+                ])
             }
-            if let text = ValueText.text(item.value) {
-                members.append((key, .string(text)))
-            } else {
-                members.append((key, .object([("hex", .string(Hex.encode(item.value)))])))
-            }
+            return JSON.array(records).serialized() + "\n"
+        }
+        let members = zip(textKeys, items).map { key, item in
+            (key!, ValueText.text(item.value).map(JSON.string) ?? .object([("hex", .string(Hex.encode(item.value)))]))
         }
         return JSON.object(members).serialized(compactObjects: true) + "\n"
     }

@@ -77,8 +77,8 @@ public enum SectorMap {
         let indexWidth = String(max(inspection.sectorCount - 1, 0)).count
         let numberWidth = String(sectorSize).count
         var lines: [String] = []
-        lines.append("\(title): \(inspection.sectorCount) sectors x \(sectorSize) bytes, "
-            + "\(inspection.liveKeyCount) keys, one cell = \(sectorSize / cells) bytes")
+        lines.append("\(title): \(counted(inspection.sectorCount, "sector")) x \(sectorSize) bytes, "
+            + "\(counted(inspection.liveKeyCount, "key")), one cell = \(counted(sectorSize / cells, "byte"))")
         for usage in inspection.sectors {
             var bar = ""
             for cell in 0..<cells {
@@ -112,8 +112,8 @@ public enum SectorMap {
             <svg xmlns="http://www.w3.org/2000/svg" width="\(barX + barWidth + 330)" height="\(height)" \
             font-family="monospace" font-size="12">
             <title>\(escapeXML(title))</title>
-            <text x="10" y="20" font-size="14">\(escapeXML(title)): \(inspection.sectorCount) sectors x \
-            \(inspection.sectorSize) bytes, \(inspection.liveKeyCount) keys</text>
+            <text x="10" y="20" font-size="14">\(escapeXML(title)): \(counted(inspection.sectorCount, "sector")) x \
+            \(inspection.sectorSize) bytes, \(counted(inspection.liveKeyCount, "key"))</text>
 
             """
         for usage in inspection.sectors {

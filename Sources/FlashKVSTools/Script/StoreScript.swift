@@ -5,6 +5,9 @@
 ///                         and one space, as bytes (may be empty)
 ///     puthex KEY HEX      the value is the hex bytes
 ///     delete KEY
+///     put-key-hex KEYHEX TEXT...      the same three with the key as hex
+///     puthex-key-hex KEYHEX HEX       digits, for keys that are not text
+///     delete-key-hex KEYHEX           (or hold spaces)
 ///     maintain partial|full|heavy
 ///     reinit              a new store object over the same flash, then init
 ///     # comment           (blank lines are ignored too)
@@ -44,25 +47,36 @@ public struct StoreScript: Equatable, Sendable {
             do {
                 lines.append(Line(number: number, operation: try parseOperation(line)))
             } catch {
-                throw TextFormatError("line \(number): \(error)")
+                throw error.at(line: number)
             }
         }
         return StoreScript(lines: lines)
     }
 
     private static func parseOperation(_ line: [UInt8]) throws(TextFormatError) -> Operation {
-        let (command, rest) = split(line)
-        switch String(decoding: command, as: UTF8.self) {
+        let (commandBytes, rest) = split(line)
+        var command = String(decoding: commandBytes, as: UTF8.self)
+        let keyInHex = ["put-key-hex", "puthex-key-hex", "delete-key-hex"].contains(command)
+        if keyInHex { command.removeLast("-key-hex".count) }
+        func key(_ bytes: [UInt8]) throws(TextFormatError) -> [UInt8] {
+            guard keyInHex else { return bytes }
+            do { return try Hex.decode(String(decoding: bytes, as: UTF8.self)) } catch {
+                throw TextFormatError("the key: \(error.message)")
+            }
+        }
+        switch command {
         case "put":
-            let (key, value) = try keyAndRest(rest, command: "put")
-            return .put(key: key, value: value ?? [])
+            let (keyBytes, value) = try keyAndRest(rest, command: "put")
+            return .put(key: try key(keyBytes), value: value ?? [])
         case "puthex":
-            let (key, value) = try keyAndRest(rest, command: "puthex")
-            return .put(key: key, value: try Hex.decode(String(decoding: value ?? [], as: UTF8.self)))
+            let (keyBytes, value) = try keyAndRest(rest, command: "puthex")
+            return .put(key: try key(keyBytes), value: try Hex.decode(String(decoding: value ?? [], as: UTF8.self)))
         case "delete":
-            let (key, extra) = try keyAndRest(rest, command: "delete")
-            guard extra == nil else { throw TextFormatError("delete takes one key (keys cannot hold spaces)") }
-            return .delete(key: key)
+            let (keyBytes, extra) = try keyAndRest(rest, command: "delete")
+            guard extra == nil else {
+                throw TextFormatError("delete takes one key (keys with spaces are given with delete-key-hex)")
+            }
+            return .delete(key: try key(keyBytes))
         case "maintain":
             let word = String(decoding: rest ?? [], as: UTF8.self)
             guard let kind = Maintenance(rawValue: word) else {
@@ -73,8 +87,8 @@ public struct StoreScript: Equatable, Sendable {
             guard rest == nil else { throw TextFormatError("reinit takes no arguments") }
             return .reinit
         default:
-            throw TextFormatError("unknown command '\(abbreviated(String(decoding: command, as: UTF8.self)))' "
-                + "(use put, puthex, delete, maintain, reinit)")
+            throw TextFormatError("unknown command '\(abbreviated(String(decoding: commandBytes, as: UTF8.self)))' "
+                + "(use put, puthex, delete, put-key-hex, puthex-key-hex, delete-key-hex, maintain, reinit)")
         }
     }
 

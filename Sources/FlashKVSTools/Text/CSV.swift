@@ -1,4 +1,5 @@
-/// Comma-separated values as RFC 4180 writes them: fields separated by
+/// Comma-separated values as RFC 4180 writes them (hand-written: neither
+/// the standard library nor Foundation on Linux reads CSV): fields separated by
 /// commas, records by LF or CRLF, a field in double quotes may hold commas,
 /// line breaks and doubled quotes (`""`).
 public enum CSV {
@@ -44,7 +45,7 @@ public enum CSV {
                 index += 1
                 while true {
                     guard index < bytes.count else {
-                        throw TextFormatError("CSV line \(quoteLine): unterminated quoted field")
+                        throw TextFormatError("unterminated quoted field", line: quoteLine)
                     }
                     let inner = bytes[index]
                     if inner == UInt8(ascii: "\"") {
@@ -62,7 +63,7 @@ public enum CSV {
                 }
                 let next = index < bytes.count ? bytes[index] : UInt8(ascii: "\n")
                 guard next == UInt8(ascii: ",") || next == UInt8(ascii: "\n") || next == UInt8(ascii: "\r") else {
-                    throw TextFormatError("CSV line \(line): text after a closing quote")
+                    throw TextFormatError("text after a closing quote", line: line)
                 }
                 continue
             }
@@ -91,21 +92,6 @@ public enum CSV {
     /// A field quoted when it holds a comma, quote or line break.
     public static func escape(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-}
-
-extension String {
-    /// `self` with every `target` replaced (no Foundation).
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var remainder = self[...]
-        while let range = remainder.firstRange(of: target) {
-            result += remainder[..<range.lowerBound]
-            result += replacement
-            remainder = remainder[range.upperBound...]
-        }
-        return result + remainder
+        return "\"" + field.replacing("\"", with: "\"\"") + "\""
     }
 }

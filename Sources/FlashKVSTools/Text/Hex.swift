@@ -1,4 +1,4 @@
-/// Hexadecimal text for bytes.
+/// Hexadecimal text for bytes (hand-written: Foundation has no hex codec).
 public enum Hex {
     /// Lowercase hex digits, two per byte. O(n).
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
@@ -48,11 +48,32 @@ public enum Hex {
     }
 }
 
-/// Malformed text input (hex, base64, JSON, CSV, numbers); the message
-/// says what and where.
+/// Malformed text input (hex, base64, JSON, CSV, scripts, numbers): what
+/// is wrong, and the line of the file when there is one.
 public struct TextFormatError: Error, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+    public var message: String
+    /// The 1-based line of the input file.
+    public var line: Int?
+
+    public init(_ message: String, line: Int? = nil) {
+        self.message = message
+        self.line = line
+    }
+
+    /// `line N: message`, or the message alone.
+    public var description: String { line.map { "line \($0): \(message)" } ?? message }
+
+    /// The message with the tool's one file-and-line prefix: `PATH:LINE: message`
+    /// (`PATH: message` without a line).
+    public func located(in path: String) -> String { fileLocation(path, line: line) + message }
+
+    /// The same error at `line` unless it has one.
+    func at(line: Int) -> TextFormatError { TextFormatError(message, line: self.line ?? line) }
+}
+
+/// `PATH:LINE: ` or `PATH: `: how every message about a place in a file starts.
+public func fileLocation(_ path: String, line: Int?) -> String {
+    line.map { "\(path):\($0): " } ?? "\(path): "
 }
 
 /// `text` cut to 40 characters for messages.

@@ -1,5 +1,6 @@
 /// The exit statuses of the `flashkvs` command: one per kind of failure,
-/// so scripts can tell them apart. Listed in `flashkvs --help` and
+/// so scripts can tell them apart. A writing command that fails leaves
+/// the image byte-identical, whatever its status. Listed in `flashkvs --help` and
 /// Docs/CLI.md (both generated from ``summary``).
 public enum ToolExitStatus: Int32, CaseIterable, Sendable {
     case success = 0
@@ -29,20 +30,32 @@ public enum ToolExitStatus: Int32, CaseIterable, Sendable {
     case storeFull = 8
     /// An unexpected store status (a bug: please report it).
     case internalError = 9
+    /// A read-only command (`get`, `list`, `export`, `stats`) cannot give
+    /// the whole answer: the image holds data it cannot show with these
+    /// options (entries of another format, data hidden in a sector that
+    /// looks empty, keys beyond --max-entries, or nothing parsing at all:
+    /// another format or geometry). `--partial` shows the rest.
+    case incomplete = 10
+    /// Data loss: the newest value of a key is corrupt (`get` names the
+    /// key; `list` and `export` name every such key). `--partial` shows
+    /// what is left (for `get`, an older value if one is kept).
+    case dataLoss = 11
 
     /// One line for the help text and the documentation.
     public var summary: String {
         switch self {
         case .success: "success (verify: the image is clean)"
         case .problemsFound: "verify found problems in the image (see its report)"
-        case .badArgument: "bad command line: unknown command or option, bad value, key or geometry"
-        case .badInput: "malformed input file (script, JSON, CSV); the message names the line"
+        case .badArgument: "bad command line: unknown command or option, bad value, key or geometry, an argument that is not UTF-8"
+        case .badInput: "malformed input file (script, JSON, CSV) or a key or value in it the store refuses; the message names the file and line"
         case .notFound: "key not found"
         case .corruptImage: "the image has unrepaired errors: run verify, then repair"
         case .configurationMismatch: "the image does not match the options: size versus geometry, magic/checksum, --max-entries"
         case .ioError: "a file could not be opened, read, written or flushed (or create found it exists)"
         case .storeFull: "no room left: no space even after garbage collection, or key table full"
         case .internalError: "unexpected store status (a bug)"
+        case .incomplete: "get, list, export, stats: the image holds data they cannot show with these options (another format, hidden data, keys beyond --max-entries, another geometry); --partial shows the rest"
+        case .dataLoss: "get: the key's newest value is corrupt (data loss); list, export: some key's is (each is named); --partial shows the rest"
         }
     }
 
