@@ -78,13 +78,23 @@ public struct EntryHeader: Equatable, Sendable {
     }
 
     /// Whether this header, found at byte `offset` of a sector of
-    /// `sectorSize` bytes where no entry loads, is another format's: its
-    /// magic cannot be one of `formats`' even damaged
-    /// (``EntryFormat/couldBeDamagedMagic(_:)``), its key length is 1...63
-    /// and its header, key and value fit the sector. Such data the store
-    /// must not erase unasked.
-    public func isOfAnotherFormat(than formats: [EntryFormat], offset: Int, sectorSize: Int) -> Bool {
-        fits(offset: offset, sectorSize: sectorSize) && !EntryFormat.couldBeDamagedMagic(magic, ofAnyOf: formats)
+    /// `sectorSize` bytes where no entry loads, starts another format's
+    /// entries, which the store must not erase unasked: its magic cannot be
+    /// one of `formats`' even damaged (``EntryFormat/couldBeDamagedMagic(_:)``),
+    /// its key length is 1...63, header, key and value fit the sector, and
+    /// it chains as a store's entries do: `nextMagic`, the first 4 bytes
+    /// where its size says the next entry starts (nil when that is the
+    /// sector's end), is erased, this magic, or one of `formats`'. Random
+    /// damage passes about once in 2^32.
+    public func isOfAnotherFormat(
+        than formats: [EntryFormat], offset: Int, sectorSize: Int, nextMagic: UInt32?, erasedByte: UInt8
+    ) -> Bool {
+        guard fits(offset: offset, sectorSize: sectorSize),
+              !EntryFormat.couldBeDamagedMagic(magic, ofAnyOf: formats) else { return false }
+        guard let nextMagic else { return offset &+ entrySize == sectorSize }
+        if nextMagic == magic || nextMagic == UInt32(erasedByte) &* 0x0101_0101 { return true }
+        for format in formats where format.magic == nextMagic { return true }
+        return false
     }
 
     /// Whether the key length is 1...63 and header, key and value fit a

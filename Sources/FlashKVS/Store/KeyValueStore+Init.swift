@@ -336,7 +336,7 @@ extension KeyValueStore {
     /// Skips the data at `address`, where no entry loads, and finds the
     /// next 16-byte-aligned position in the sector that starts with a
     /// known magic. If the data at `address` looks like another format's
-    /// entry (``EntryHeader/isOfAnotherFormat(than:offset:sectorSize:)``),
+    /// entry (``isForeignEntry(_:at:sectorEnd:)``),
     /// notes it in ``ScanReport/unrecognizedData``; if its magic cannot be
     /// a known one (or cannot be read), in `sawUnknownMagic`.
     /// - Returns: that position, or nil. One 16-byte read, then one 4-byte
@@ -369,21 +369,21 @@ extension KeyValueStore {
     }
 
     /// Whether `header`, read at `address` where no entry of this store
-    /// loads and whose magic cannot be a damaged known one, starts an entry
-    /// of another format rather than random damage: it fits the sector, and
-    /// it chains, as a store's entries do: where its size says the next
-    /// entry starts is the sector's end, erased space, or a header with the
-    /// same magic or a configured one (one 4-byte read). Random bytes pass
-    /// about once in 2^32 (or where the size lands on an entry of this store).
+    /// loads, starts another format's entries rather than random damage
+    /// (``EntryHeader/isOfAnotherFormat(than:offset:sectorSize:nextMagic:erasedByte:)``):
+    /// reads the 4 bytes where its size says the next entry starts.
     private func isForeignEntry(_ header: EntryHeader, at address: Int, sectorEnd: Int) -> Bool {
-        guard header.fits(offset: address % sectorSize, sectorSize: sectorSize) else { return false }
         let next = address &+ header.entrySize
-        guard next < sectorEnd else { return next == sectorEnd }
-        var bytes = InlineArray<4, UInt8>(repeating: 0)
-        var span = bytes.mutableSpan
-        guard (try? readFlash(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
-        let magic = EntryHeader.loadUInt32(span.span, 0)
-        return magic == header.magic || magic == UInt32(partition.erasedByte) &* 0x0101_0101 || format(magic: magic) != nil
+        var nextMagic: UInt32? = nil
+        if next &+ 4 <= sectorEnd && header.fits(offset: address % sectorSize, sectorSize: sectorSize) {
+            var bytes = InlineArray<4, UInt8>(repeating: 0)
+            var span = bytes.mutableSpan
+            guard (try? readFlash(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
+            nextMagic = EntryHeader.loadUInt32(span.span, 0)
+        }
+        return header.isOfAnotherFormat(
+            than: formats, offset: address % sectorSize, sectorSize: sectorSize, nextMagic: nextMagic,
+            erasedByte: partition.erasedByte)
     }
 
     /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).

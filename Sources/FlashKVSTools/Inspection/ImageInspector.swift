@@ -43,7 +43,7 @@ struct ScanCounts: Equatable {
     var parsedEntries = 0
     var checksumFailures = 0
     /// Corrupt entries that look like another format's
-    /// (`EntryHeader.isOfAnotherFormat`), with the first one's magic.
+    /// (`EntryHeader.isOfAnotherFormat`: they chain), with the first one's magic.
     var foreignEntries = 0
     var firstForeignMagic: UInt32 = 0
     /// Whether a corrupt entry's magic cannot be a configured one, even
@@ -174,7 +174,11 @@ private struct Scan<Flash: FlashMemory> {
         } catch {
             let raw = EntryHeader(decoding: headerBytes.span)
             if !EntryFormat.couldBeDamagedMagic(raw.magic, ofAnyOf: formats) { counts.sawUnknownMagic = true }
-            if raw.isOfAnotherFormat(than: formats, offset: offset, sectorSize: sectorSize) {
+            let next = offset + raw.entrySize
+            let nextMagic = next + 4 <= sectorSize
+                ? sectorBytes[next..<(next + 4)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } : nil
+            if raw.isOfAnotherFormat(than: formats, offset: offset, sectorSize: sectorSize, nextMagic: nextMagic,
+                                     erasedByte: partition.erasedByte) {
                 if counts.foreignEntries == 0 { counts.firstForeignMagic = raw.magic }
                 counts.foreignEntries += 1
                 return .corrupt(raw, nil, "an entry of another format (magic \(hex32(raw.magic)))")
