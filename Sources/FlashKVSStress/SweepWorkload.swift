@@ -1,16 +1,31 @@
 import FlashKVS
 
 /// A fixed list of store operations on a fixed geometry, to be cut at
-/// every flash program and erase by ``PowerLossSweep``.
+/// every flash program and erase by ``PowerLossSweep`` and to have each of
+/// its flash reads fail by ``ReadFaultSweep``.
 public struct SweepWorkload: Sendable {
-    public enum Operation: Sendable {
+    public enum Operation: Sendable, CustomStringConvertible {
         case put(String, [UInt8])
         case delete(String)
+        /// A read of the key (present, deleted or never written).
+        case get(String)
         case partialMaintenance
         case fullMaintenance
         case heavyMaintenance
         /// A new store object over the same flash, then `initialize()`.
         case reinitialize
+
+        public var description: String {
+            switch self {
+            case .put(let key, let value): "put(\(key), \(value.count) B #\(ValueText.digest(value)))"
+            case .delete(let key): "delete(\(key))"
+            case .get(let key): "get(\(key))"
+            case .partialMaintenance: "partialMaintenance"
+            case .fullMaintenance: "fullMaintenance"
+            case .heavyMaintenance: "heavyMaintenance"
+            case .reinitialize: "reinitialize"
+            }
+        }
     }
 
     public var name: String
@@ -36,14 +51,43 @@ public struct SweepWorkload: Sendable {
         self.operations = operations
     }
 
+    /// The magic of every sweep store.
+    public static let magic: UInt32 = 0x3c2e_98a1
+
     /// The flash the workload runs on, erased.
-    func makeFlash() -> RAMFlash { RAMFlash(sectorSize: sectorSize, sectorCount: sectorCount, alignment: alignment) }
+    public func makeFlash() -> RAMFlash { RAMFlash(sectorSize: sectorSize, sectorCount: sectorCount, alignment: alignment) }
 
     /// A store over all of `flash`, default options (lazy recovery).
-    func makeStore(_ flash: RAMFlash) -> KeyValueStore<RAMFlash>? {
-        guard let partition = try? FlashPartition(flash) else { return nil }
-        return try? KeyValueStore(partition: partition, format: EntryFormat(magic: 0x3c2e_98a1, checksum: checksum),
-                                  capacity: capacity, redundancy: redundancy)
+    public func makeStore<Flash: FlashMemory>(_ flash: Flash) -> KeyValueStore<Flash>? {
+        try? openStore(flash)
+    }
+
+    /// ``makeStore(_:)``, with the API's error.
+    public func openStore<Flash: FlashMemory>(_ flash: Flash) throws(KVSError) -> KeyValueStore<Flash> {
+        let partition = try FlashPartition(flash)
+        return try KeyValueStore(partition: partition, format: EntryFormat(magic: Self.magic, checksum: checksum),
+                                 capacity: capacity, redundancy: redundancy)
+    }
+
+    /// A copy of `flash`'s bytes on a new RAMFlash of the same geometry.
+    public func copy(of flash: RAMFlash) -> RAMFlash {
+        let copy = makeFlash()
+        copy.load(flash.contents.span)
+        return copy
+    }
+
+    /// The keys the workload names, in order of first use.
+    public var keys: [String] {
+        var seen = Set<String>()
+        var keys: [String] = []
+        for operation in operations {
+            switch operation {
+            case .put(let key, _), .delete(let key), .get(let key):
+                if seen.insert(key).inserted { keys.append(key) }
+            default: break
+            }
+        }
+        return keys
     }
 
     /// A value of `length` bytes that identifies version `version`.

@@ -1,40 +1,255 @@
-// Runs the full power-loss sweep over the standard workloads and prints a
-// table; exits 1 if any invariant was violated.
+// The adversarial power-loss and fault sweep (issues 4 and 17): prints
+// per workload and interruption state the cut points, checks and
+// violations of the power-cut sweep, then the read-fault sweep and the
+// random fault workload, a total, the violations per kind with a first
+// example of each; exits 1 on any violation.
 //
-//     swift run -c release flashkvs-sweep [WORKLOAD...]
+//     swift run -c release flashkvs-sweep [--quick] [--only power|reads|random|damage]
+//                                         [--examples N] [--dump] [--cut N] [NAME-FILTER...]
+//
+// --dump prints the operations of the selected power-cut workloads; --cut N
+// runs only cut point N of the power-cut sweep (to reproduce one scenario:
+// `--only power --cut 94 6x512-a16-r2-crc16-v11`); --rotations N,
+// --max-operations N and --variants N resize the generated workloads.
+//
+// A NAME-FILTER keeps the workloads whose name contains it (e.g. `4x256`).
 import FlashKVS
 import FlashKVSStress
 #if canImport(Glibc)
 import Glibc
 #endif
 
-let names = Set(CommandLine.arguments.dropFirst())
-let workloads = SweepWorkload.standard.filter { names.isEmpty || names.contains($0.name) }
-if workloads.isEmpty {
-    print("unknown workload; known: \(SweepWorkload.standard.map(\.name).joined(separator: ", "))")
-    exit(2)
+var arguments = Array(CommandLine.arguments.dropFirst())
+var quick = false
+var only: String? = nil
+var examples = 3
+var filters: [String] = []
+var dump = false
+var onlyCut: Int? = nil
+var variants: Int? = nil
+var rotations: Int? = nil
+var maxOperations: Int? = nil
+while !arguments.isEmpty {
+    let argument = arguments.removeFirst()
+    switch argument {
+    case "--quick": quick = true
+    case "--only": only = arguments.isEmpty ? nil : arguments.removeFirst()
+    case "--dump": dump = true
+    case "--cut": onlyCut = Int(arguments.isEmpty ? "" : arguments.removeFirst())
+    case "--variants": variants = Int(arguments.isEmpty ? "" : arguments.removeFirst())
+    case "--rotations": rotations = Int(arguments.isEmpty ? "" : arguments.removeFirst())
+    case "--max-operations": maxOperations = Int(arguments.isEmpty ? "" : arguments.removeFirst())
+    case "--examples": examples = Int(arguments.isEmpty ? "" : arguments.removeFirst()) ?? 3
+    case "--help", "-h":
+        print("usage: flashkvs-sweep [--quick] [--dump] [--cut N] [--rotations N] [--max-operations N] [--variants N] [--only power|reads|random|damage] [--examples N] [NAME-FILTER...]")
+        exit(0)
+    default: filters.append(argument)
+    }
+}
+@MainActor func selected(_ name: String) -> Bool { filters.isEmpty || filters.contains { name.contains($0) } }
+
+var all: [SweepViolation] = []
+var refused: [String] = []
+var totalChecks = 0
+let started = clock_gettime_nsec_np_fallback()
+
+func clock_gettime_nsec_np_fallback() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}
+func seconds(since start: UInt64) -> String {
+    let tenths = (clock_gettime_nsec_np_fallback() - start) / 100_000_000
+    return "\(tenths / 10).\(tenths % 10) s"
 }
 
-func column(_ text: String, _ width: Int) -> String {
-    String(repeating: " ", count: max(0, width - text.count)) + text
+// MARK: Power cuts
+
+let powerWorkloads = quick
+    ? SweepPlan.powerWorkloads(rotations: rotations ?? 1, maxOperations: maxOperations ?? 30, focusVariants: variants ?? 1)
+    : SweepPlan.powerWorkloads(rotations: rotations ?? 3, maxOperations: maxOperations ?? 100, focusVariants: variants ?? 24)
+
+if dump {
+    // The operations of the selected workloads, to reproduce a violation.
+    for (workload, _) in powerWorkloads where selected(workload.name) {
+        print("\(workload.name): \(workload.sectorCount) x \(workload.sectorSize) B, alignment \(workload.alignment), "
+            + "redundancy \(workload.redundancy), capacity \(workload.capacity)")
+        for (index, operation) in workload.operations.enumerated() { print("  \(index): \(operation)") }
+    }
+    exit(0)
 }
 
-print("| workload | operations | cut points | interruption states | scenarios | second cuts | invariant checks | violations |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|")
-var total = PowerLossSweep.Result(workload: "total")
-var failures: [String] = []
-for workload in workloads {
-    let result = PowerLossSweep(workload).run()
-    print("| \(workload.name) | \(workload.operations.count) | \(result.cutPoints) | \(Interruption.allCases.count) | "
-        + "\(result.scenarios) | \(result.secondCuts) | \(result.checks) | \(result.violations.count) |")
-    total.cutPoints += result.cutPoints
-    total.scenarios += result.scenarios
-    total.secondCuts += result.secondCuts
-    total.checks += result.checks
-    failures += result.violations.prefix(5).map { "\(workload.name): \($0)" }
-    total.violations += result.violations
+if only == nil || only == "power" {
+    print("## Power-cut sweep (every program and erase, every interruption state)")
+    print("")
+    print("| workload | operations | state | cut points | scenarios | second cuts | checks | violations |")
+    print("|---|---:|---|---:|---:|---:|---:|---:|")
+    var perState: [PowerLossSweep.CutState: PowerLossSweep.Tally] = [:]
+    var totals = PowerLossSweep.Tally()
+    let start = clock_gettime_nsec_np_fallback()
+    for (workload, interval) in powerWorkloads where selected(workload.name) {
+        var sweep = PowerLossSweep(workload, secondCutInterval: interval)
+        if let onlyCut { sweep.onlyCutPoints = onlyCut..<(onlyCut + 1) }
+        let result = sweep.run()
+        if let refusal = result.refusedByAPI {
+            refused.append("\(workload.name): refused by the API (\(refusal))")
+            print("| \(workload.name) | \(workload.operations.count) | refused by the API: \(refusal) | | | | | |")
+            continue
+        }
+        var rowViolations = 0
+        for state in PowerLossSweep.CutState.all {
+            guard let tally = result.perState[state] else { continue }
+            print("| \(workload.name) | \(result.operations) | \(state) | \(tally.cutPoints) | \(tally.scenarios) | "
+                + "\(tally.secondCuts) | \(tally.checks) | \(tally.violations) |")
+            var sum = perState[state] ?? PowerLossSweep.Tally()
+            sum.cutPoints += tally.cutPoints
+            sum.scenarios += tally.scenarios
+            sum.secondCuts += tally.secondCuts
+            sum.checks += tally.checks
+            sum.violations += tally.violations
+            perState[state] = sum
+            rowViolations += tally.violations
+        }
+        let dryRun = result.records.count - rowViolations
+        if dryRun > 0 {
+            print("| \(workload.name) | \(result.operations) | dry run (no fault) | | | | | \(dryRun) |")
+        }
+        totals.cutPoints += result.cutPoints
+        totals.scenarios += result.scenarios
+        totals.secondCuts += result.secondCuts
+        totals.checks += result.checks
+        totals.violations += result.records.count
+        all += result.records
+    }
+    for state in PowerLossSweep.CutState.all {
+        guard let tally = perState[state] else { continue }
+        print("| **all workloads** | | \(state) | \(tally.cutPoints) | \(tally.scenarios) | \(tally.secondCuts) | "
+            + "\(tally.checks) | \(tally.violations) |")
+    }
+    print("| **power-cut total** | | | \(totals.cutPoints) | \(totals.scenarios) | \(totals.secondCuts) | "
+        + "\(totals.checks) | \(totals.violations) |")
+    print("")
+    print("power-cut sweep: \(seconds(since: start))")
+    print("")
+    totalChecks += totals.checks
 }
-print("| **total** | | \(total.cutPoints) | \(Interruption.allCases.count) | \(total.scenarios) | \(total.secondCuts) | "
-    + "\(total.checks) | \(total.violations.count) |")
-for failure in failures { print(failure) }
-exit(total.violations.isEmpty ? 0 : 1)
+
+// MARK: Read faults
+
+if only == nil || only == "reads" {
+    print("## Read-fault sweep (every read call of every operation fails once, and 3 times in a row; buffer scrambled)")
+    print("")
+    print("| workload | operations | read calls | scenarios | checks | violations |")
+    print("|---|---:|---:|---:|---:|---:|")
+    let start = clock_gettime_nsec_np_fallback()
+    var scenarios = 0, checks = 0, violations = 0, reads = 0
+    let workloads = quick ? SweepPlan.readFaultWorkloads(rotations: 1, maxOperations: 16)
+        : SweepPlan.readFaultWorkloads()
+    for workload in workloads where selected(workload.name) {
+        let result = ReadFaultSweep(workload).run()
+        if let refusal = result.refusedByAPI {
+            refused.append("\(workload.name): refused by the API (\(refusal))")
+            continue
+        }
+        print("| \(workload.name) | \(result.operations) | \(result.readCalls) | \(result.scenarios) | \(result.checks) | "
+            + "\(result.records.count) |")
+        scenarios += result.scenarios
+        checks += result.checks
+        violations += result.records.count
+        reads += result.readCalls
+        all += result.records
+    }
+    print("| **read-fault total** | | \(reads) | \(scenarios) | \(checks) | \(violations) |")
+    print("")
+    print("read-fault sweep: \(seconds(since: start))")
+    print("")
+    totalChecks += checks
+}
+
+// MARK: Random faults
+
+if only == nil || only == "random" {
+    print("## Random fault workload (reads, writes and erases fail 1 in 50 calls; model check after every operation)")
+    print("")
+    print("| run | operations | faults fired | failed operations | checks | violations |")
+    print("|---|---:|---:|---:|---:|---:|")
+    let start = clock_gettime_nsec_np_fallback()
+    var operations = 0, faults = 0, checks = 0, violations = 0
+    let runs = quick ? SweepPlan.randomRuns(seeds: 1, operations: 300) : SweepPlan.randomRuns(seeds: 8, operations: 5000)
+    for run in runs where selected(run.name) {
+        let result = run.run()
+        if let refusal = result.refusedByAPI {
+            refused.append("\(run.name): refused by the API (\(refusal))")
+            continue
+        }
+        print("| \(result.name) | \(result.operations) | \(result.faultsFired) | \(result.failedOperations) | "
+            + "\(result.checks) | \(result.records.count) |")
+        operations += result.operations
+        faults += result.faultsFired
+        checks += result.checks
+        violations += result.records.count
+        all += result.records
+    }
+    print("| **random-fault total** | \(operations) | \(faults) | | \(checks) | \(violations) |")
+    print("")
+    print("random fault workload: \(seconds(since: start))")
+    print("")
+    totalChecks += checks
+}
+
+// MARK: Sector damage
+
+if only == nil || only == "damage" {
+    print("## Sector damage (redundancy >= 2: every written sector of a workload's final image overwritten in turn)")
+    print("")
+    print("| workload | scenarios | checks | violations |")
+    print("|---|---:|---:|---:|")
+    let start = clock_gettime_nsec_np_fallback()
+    var scenarios = 0, checks = 0, violations = 0
+    let workloads = quick ? SweepPlan.damageWorkloads(rotations: 1, maxOperations: 30) : SweepPlan.damageWorkloads()
+    for workload in workloads where selected(workload.name) {
+        let result = SectorDamageSweep(workload).run()
+        print("| \(workload.name) | \(result.scenarios) | \(result.checks) | \(result.records.count) |")
+        scenarios += result.scenarios
+        checks += result.checks
+        violations += result.records.count
+        all += result.records
+    }
+    print("| **sector-damage total** | \(scenarios) | \(checks) | \(violations) |")
+    print("")
+    print("sector damage: \(seconds(since: start))")
+    print("")
+    totalChecks += checks
+}
+
+// MARK: Summary
+
+if !refused.isEmpty {
+    print("## Geometries refused by the API (skipped)")
+    for line in refused { print("- \(line)") }
+    print("")
+}
+print("## Total: \(totalChecks) checks, \(all.count) violations (\(seconds(since: started)))")
+if !all.isEmpty {
+    var kinds: [String] = []
+    var byKind: [String: [SweepViolation]] = [:]
+    for violation in all {
+        if byKind[violation.kind] == nil { kinds.append(violation.kind) }
+        byKind[violation.kind, default: []].append(violation)
+    }
+    print("")
+    print("| violations | CRC-16 | checksum none | kind |")
+    print("|---:|---:|---:|---|")
+    for kind in kinds.sorted(by: { byKind[$0]!.count > byKind[$1]!.count }) {
+        let none = byKind[kind]!.filter { $0.workload.contains("-none") }.count
+        print("| \(byKind[kind]!.count) | \(byKind[kind]!.count - none) | \(none) | \(kind) |")
+    }
+    print("")
+    print("First violations of each kind (workload | scenario | kind: detail):")
+    for kind in kinds {
+        // CRC-16 examples first: checksum none has its own class of defects.
+        let list = byKind[kind]!.filter { !$0.workload.contains("-none") } + byKind[kind]!.filter { $0.workload.contains("-none") }
+        for violation in list.prefix(examples) { print("- \(violation)") }
+    }
+}
+exit(all.isEmpty ? 0 : 1)

@@ -77,7 +77,8 @@ struct PowerLossTests {
         let result = PowerLossSweep(workload).run()
         #expect(result.cutPoints > 20)
         #expect(result.scenarios > result.cutPoints * 3)
-        #expect(result.secondCuts == result.scenarios)
+        // A second cut wherever the recovery writes or erases.
+        #expect(result.secondCuts > 0 && result.secondCuts <= result.scenarios)
         #expect(result.violations.isEmpty, "\(result.violations.prefix(5).joined(separator: "\n"))")
     }
 
