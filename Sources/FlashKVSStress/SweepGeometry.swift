@@ -197,6 +197,6 @@ extension SweepWorkload {
         return SweepWorkload(
             name: name, sectorSize: sectorSize, sectorCount: geometry.sectorCount, alignment: geometry.alignment,
             redundancy: geometry.redundancy, capacity: keyPool.count + 6, checksum: geometry.storeChecksum,
-            operations: operations)
+            operations: operations).feasible()
     }
 }

@@ -86,6 +86,7 @@ if only == nil || only == "power" {
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     var perState: [PowerLossSweep.CutState: PowerLossSweep.Tally] = [:]
     var totals = PowerLossSweep.Tally()
+    var infeasible = 0
     let start = clock_gettime_nsec_np_fallback()
     for (workload, interval) in powerWorkloads where selected(workload.name) {
         var sweep = PowerLossSweep(workload, secondCutInterval: interval)
@@ -119,6 +120,7 @@ if only == nil || only == "power" {
         totals.secondCuts += result.secondCuts
         totals.checks += result.checks
         totals.violations += result.records.count
+        infeasible += result.infeasibleWrites
         all += result.records
     }
     for state in PowerLossSweep.CutState.all {
@@ -128,6 +130,8 @@ if only == nil || only == "power" {
     }
     print("| **power-cut total** | | | \(totals.cutPoints) | \(totals.scenarios) | \(totals.secondCuts) | "
         + "\(totals.checks) | \(totals.violations) |")
+    print("")
+    print("Recoveries whose writes a store never cut fails as well (the load, not the cut; not violations): \(infeasible)")
     print("")
     print("power-cut sweep: \(seconds(since: start))")
     print("")

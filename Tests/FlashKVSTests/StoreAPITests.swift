@@ -912,16 +912,21 @@ struct StoreBadInputTests {
     }
 
     @Test(arguments: [3, 4, 6])
-    func redundancyWithoutASpareSectorRefusesWritesWithResourceExhausted(redundancy: Int) throws {
-        // Every copy needs its own sector and one sector stays erased (spec 1.7).
+    func redundancyWithoutASpareSectorIsRefusedAtInitialization(redundancy: Int) throws {
+        // Every copy needs its own sector and one sector stays erased (spec
+        // 1.7): pw_kvs accepts such a store and refuses every put with
+        // RESOURCE_EXHAUSTED; FlashKVS says so at initialize().
         let geometry = StoreGeometry(sectorSize: 512, sectorCount: 3, flashAlignment: 16, redundancy: redundancy)
         let flash = geometry.makeFlash()
-        let store = try geometry.openStore(on: flash)
-        #expect(throws: KVSError.resourceExhausted) { try store.put("k", [1]) }
-        #expect(throws: KVSError.notFound) { try store.delete("k") }
-        #expect(flash.counters.writeCalls == 0)
-        #expect(store.transactionCount == 0, "no transaction id is taken before space is reserved (spec 4.14)")
-        #expect(store.count == 0)
+        let store = try geometry.makeStore(on: flash)
+        #expect(throws: KVSError.failedPrecondition) { try store.initialize() }
+        #expect(store.state == .notInitialized)
+        #expect(throws: KVSError.failedPrecondition) { try store.put("k", [1]) }
+        #expect(flash.counters.writeCalls == 0 && flash.counters.readCalls == 0)
+        let spare = StoreGeometry(sectorSize: 512, sectorCount: redundancy + 1, flashAlignment: 16, redundancy: redundancy)
+        let accepted = try spare.openStore(on: spare.makeFlash())
+        try accepted.put("k", [1])
+        #expect(try accepted.get("k") == [1])
     }
 
     @Test func largestSectorSizeWorks() throws {

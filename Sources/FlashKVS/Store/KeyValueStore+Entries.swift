@@ -204,13 +204,15 @@ extension KeyValueStore {
     /// tombstone) or, with a `source`, the key and value of the entry there,
     /// streamed from flash; padded to `header`'s alignment.
     ///
-    /// Entries of a format without checksum are programmed header last:
-    /// everything after the first write unit (16 bytes, or the partition
-    /// alignment if larger), then that unit. An interrupted write then
-    /// leaves no header, or a torn one that does not parse, never a header
-    /// over a torn value that nothing could tell from a good one. The bytes
-    /// on flash are the same either way; checksummed entries are programmed
-    /// front to back in one pass (one program call for entries up to 256 B).
+    /// The part holding the header is programmed last, so that an
+    /// interrupted write leaves no header, or a torn one, never a header
+    /// over torn bytes that only the checksum could catch (CRC-16 misses
+    /// one in 65536; no checksum misses all). With a checksum that part is
+    /// the first chunk (256 bytes or less): the same program calls as front
+    /// to back, in another order, and one call for entries of one chunk.
+    /// Without a checksum it is the first write unit (16 bytes, or the
+    /// partition alignment if larger): one more program call per entry. The
+    /// bytes on flash are the same either way.
     ///
     /// Not inlined into placeEntry: its chunk would stay on the stack during the verification read.
     /// - Throws: `.internal` for an alignment above 256; read or write errors.
@@ -219,12 +221,12 @@ extension KeyValueStore {
     ) throws(KVSError) {
         guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
         let size = header.entrySize
-        guard format(magic: header.magic)?.checksum.byteCount == 0 else {
-            return try streamPart(0..<size, of: header, key: key, value: value, copyingFrom: source, to: address)
+        let headerPart = format(magic: header.magic)?.checksum.byteCount == 0
+            ? alignUp(EntryHeader.size, partition.alignment) : alignDown(ChunkBuffer.count, header.alignmentBytes)
+        if headerPart < size {
+            try streamPart(headerPart..<size, of: header, key: key, value: value, copyingFrom: source, to: address)
         }
-        let firstUnit = min(alignUp(EntryHeader.size, partition.alignment), size)
-        try streamPart(firstUnit..<size, of: header, key: key, value: value, copyingFrom: source, to: address)
-        try streamPart(0..<firstUnit, of: header, key: key, value: value, copyingFrom: source, to: address)
+        try streamPart(0..<min(headerPart, size), of: header, key: key, value: value, copyingFrom: source, to: address)
     }
 
     /// Programs the bytes `range` of the entry that ``streamEntry`` writes

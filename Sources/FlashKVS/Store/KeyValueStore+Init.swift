@@ -8,9 +8,12 @@ extension KeyValueStore {
     /// copies) — except when the flash holds data the store cannot index
     /// (see ``ScanReport/holdsUnindexedData``): then nothing is written or
     /// erased. ``lastScan`` says what was found.
-    /// - Throws: `.failedPrecondition` if the partition has fewer than 2 or
-    ///   more than `maxSectors` sectors, or sectors over 65534 bytes (the
-    ///   store stays uninitialized); otherwise, with the store left in
+    /// - Throws: `.failedPrecondition` if the partition has more than
+    ///   `maxSectors` sectors, or no more sectors than `redundancy` (the
+    ///   copies of an entry go to distinct sectors and one sector stays
+    ///   erased for garbage collection: at least 2, and redundancy + 1), or
+    ///   sectors over 65534 bytes (the store stays uninitialized); the read
+    ///   error if the flash keeps failing to read (likewise); otherwise, with the store left in
     ///   `.needsMaintenance` (readable, not writable):
     ///   `.resourceExhausted` if the flash holds more keys than `capacity`;
     ///   `.failedPrecondition` if nothing on the written flash parses (wrong
@@ -26,7 +29,8 @@ extension KeyValueStore {
         state = .notInitialized
         errorDetected = false
         lastTransactionID = 0
-        guard partition.sectorCount <= maxSectors, partition.sectorCount >= 2, sectorSize <= 65534 else {
+        guard partition.sectorCount <= maxSectors, partition.sectorCount >= max(2, redundancy &+ 1),
+              sectorSize <= 65534 else {
             throw .failedPrecondition
         }
         try load()
