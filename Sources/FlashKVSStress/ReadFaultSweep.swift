@@ -230,8 +230,10 @@ public struct ReadFaultSweep {
                 }
                 apply(operation)
             } catch {
+                let stats = store.storageStats
                 violation("a later operation fails after the read error (no faults)",
-                          "operation \(number) \(operation) threw \(error.name), state \(store.state)")
+                          "operation \(number) \(operation) threw \(error.name), state \(store.state), "
+                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)")
                 return
             }
         }

@@ -179,13 +179,16 @@ extension KeyValueStore {
             } catch .notFound {
                 throw .resourceExhausted
             } catch .resourceExhausted where !repairedCorruptSectors && options.recovery != .manual {
-                // Stuck: first repair the corrupt sectors (e.g. debris of an
-                // interrupted erase found by an earlier write), which may drop
-                // copies that live on elsewhere; pw_kvs gives up here.
+                // Stuck: a failed copy or erase may have used up the erased
+                // sector (make one from duplicates), and corrupt sectors
+                // (e.g. debris of an interrupted erase found by an earlier
+                // write) hold space: repair them, which may drop copies that
+                // live on elsewhere. pw_kvs gives up here.
                 repairedCorruptSectors = true
                 let recoveredBefore = corruptSectorsRecovered
+                let madeErased = !sectors.hasEmptySector && ((try? eraseSectorHoldingOnlyDuplicates()) ?? false)
                 _ = collectCorruptSectors(avoiding: avoid)
-                guard corruptSectorsRecovered != recoveredBefore else { throw .resourceExhausted }
+                guard madeErased || corruptSectorsRecovered != recoveredBefore else { throw .resourceExhausted }
             }
             result = findSpace(size: size, forRelocation: false, avoiding: avoid)
             rounds &+= 1
