@@ -5,10 +5,11 @@
 /// same kind outside its conditions is still a violation.
 public enum KnownOpen: CaseIterable, Sendable {
     /// A large write refused with `.resourceExhausted` after a fault, with
-    /// nothing reclaimable: the data survived and the store takes other
-    /// writes, but its greedy placement (pw_kvs's) cannot fit this entry's
-    /// copies into distinct sectors beside the erased reserve in the layout
-    /// the recovery left, where the history without the fault could.
+    /// fewer reclaimable bytes than the write's copies need: the data
+    /// survived and the store takes other writes, but its greedy placement
+    /// (pw_kvs's) cannot fit this entry's copies into distinct sectors
+    /// beside the erased reserve in the layout the recovery left, where the
+    /// history without the fault could; only moving live data around would.
     case layoutLimitsLargeWrite
     /// Checksum none, an erase cut in the sweep's `eraseTailOnly` state
     /// (the sector's start intact, its tail erased): an entry cut through
@@ -20,7 +21,7 @@ public enum KnownOpen: CaseIterable, Sendable {
     public var summary: String {
         switch self {
         case .layoutLimitsLargeWrite:
-            "a large write refused for space after a fault, nothing reclaimable (greedy placement; the data is intact)"
+            "a large write refused for space after a fault, fewer bytes reclaimable than its copies need (greedy placement; the data is intact)"
         case .noChecksumEraseTailOnly:
             "checksum none, erase cut with its start intact (eraseTailOnly): an entry damaged in place cannot be detected"
         }
@@ -32,9 +33,24 @@ public enum KnownOpen: CaseIterable, Sendable {
             return .noChecksumEraseTailOnly
         }
         let text = violation.kind + " " + violation.detail
-        if text.contains("RESOURCE_EXHAUSTED") && violation.detail.contains("reclaimable 0,") {
+        if text.contains("RESOURCE_EXHAUSTED"), let reclaimable = number(after: "reclaimable ", in: violation.detail),
+           reclaimable < (number(after: ", ", before: " B)", in: violation.detail) ?? 1)
+               * (number(after: "-r", in: violation.workload) ?? 1) {
             return .layoutLimitsLargeWrite
         }
         return nil
+    }
+
+    /// The decimal number right after `marker` in `text` (the last
+    /// occurrence followed by digits and, if given, `terminator`).
+    static func number(after marker: String, before terminator: String = "", in text: String) -> Int? {
+        var found: Int? = nil
+        var rest = Substring(text)
+        while let range = rest.firstRange(of: marker) {
+            rest = rest[range.upperBound...]
+            let digits = rest.prefix { $0.isNumber }
+            if !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix(terminator) { found = Int(digits) }
+        }
+        return found
     }
 }

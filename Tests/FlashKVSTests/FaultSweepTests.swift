@@ -164,3 +164,25 @@ struct FaultSweepTests {
         #expect(result.violations.count > result.scenarios / 4)
     }
 }
+
+@Suite("Known-open sweep classes stay narrow")
+struct KnownOpenTests {
+    @Test func classesMatchOnlyTheirConditions() {
+        func finding(_ workload: String, _ scenario: String, _ kind: String, _ detail: String) -> SweepViolation {
+            SweepViolation(kind: kind, workload: workload, scenario: scenario, detail: detail)
+        }
+        let layout = "write 1 of 13 (a, 558 B), state ready, in use 4800, reclaimable 704, writable 4736"
+        #expect(KnownOpen.classify(finding("6x2048-a64-r3-none", "cut 3, applied",
+                                           "put after recovery threw RESOURCE_EXHAUSTED", layout)) == .layoutLimitsLargeWrite)
+        // Enough reclaimable bytes for every copy: the store should have made room.
+        #expect(KnownOpen.classify(finding("6x2048-a64-r1-crc16", "cut 3, applied",
+                                           "put after recovery threw RESOURCE_EXHAUSTED", layout)) == nil)
+        #expect(KnownOpen.classify(finding("4x256-a16-r1-none", "cut 12 (erase of sector 1), eraseTailOnly",
+                                           "committed key lost its value", "k1")) == .noChecksumEraseTailOnly)
+        // The same loss with a checksum, or another erase state, is a violation.
+        #expect(KnownOpen.classify(finding("4x256-a16-r1-crc16", "cut 12 (erase of sector 1), eraseTailOnly",
+                                           "committed key lost its value", "k1")) == nil)
+        #expect(KnownOpen.classify(finding("4x256-a16-r1-none", "cut 12 (erase of sector 1), erasePartial",
+                                           "committed key lost its value", "k1")) == nil)
+    }
+}

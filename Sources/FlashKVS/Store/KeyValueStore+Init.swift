@@ -262,7 +262,7 @@ extension KeyValueStore {
 
     /// Whether two more reads of the entry return the same bytes.
     @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
-    private func isStable(_ entry: LoadedEntry) -> Bool {
+    func isStable(_ entry: LoadedEntry) -> Bool {
         guard let first = try? fingerprint(at: entry.address, count: entry.header.entrySize),
               let second = try? fingerprint(at: entry.address, count: entry.header.entrySize)
         else { return false }

@@ -90,32 +90,37 @@ extension KeyValueStore {
     /// garbage collection was cut between copying a sector's live entries
     /// and erasing it (the copies filled the last erased sector; pw_kvs
     /// stays read-only there for good). Erases the first sector, in
-    /// rotation order, that holds no live data, or whose every live copy
-    /// has an identical verified copy (same key, same transaction id) in a
-    /// sector holding no other copy of that key: the key table is pointed
-    /// at those copies first. The sector the interrupted collection copied
+    /// rotation order, that holds no live data, or else whose every live
+    /// copy has an identical verified copy (same key, same transaction id,
+    /// bytes that read the same twice) in a sector holding no other copy of
+    /// that key: the key table is pointed at those copies first. The sector the interrupted collection copied
     /// into always qualifies.
     /// - Returns: whether a sector was erased.
     /// - Throws: the erase error. O(sectors) passes over the flash's
     ///   entries, each read and verified; recovery only.
     func eraseSectorHoldingOnlyDuplicates() throws(KVSError) -> Bool {
         let count = sectors.count
-        for step in 0..<count {
-            let sector = (sectors.lastNewSector &+ 1 &+ step) % count
-            guard !sectors.isEmpty(sector) else { continue }
-            if sectors.validBytes(sector) > 0 {
-                for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
-                guard sectors.validBytes(sector) == 0 else { continue }
+        // First a sector without live data, then one whose live copies all
+        // have duplicates.
+        for pass in 0..<2 {
+            for step in 0..<count {
+                let sector = (sectors.lastNewSector &+ 1 &+ step) % count
+                guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0) else { continue }
+                if pass == 1 {
+                    for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
+                    guard sectors.validBytes(sector) == 0 else { continue }
+                }
+                let wasCorrupt = sectors.isCorrupt(sector)
+                try garbageCollectSector(sector, avoiding: AvoidList())
+                if wasCorrupt { corruptSectorsRecovered &+= 1 }
+                return true
             }
-            let wasCorrupt = sectors.isCorrupt(sector)
-            try garbageCollectSector(sector, avoiding: AvoidList())
-            if wasCorrupt { corruptSectorsRecovered &+= 1 }
-            return true
         }
         return false
     }
 
-    /// For each entry of `other` that loads and verifies and is the current
+    /// For each entry of `other` that loads, verifies and reads the same
+    /// twice more (a torn copy's bits may flicker), and is the current
     /// version of a key with a copy in `sector` and none in `other`: points
     /// that copy at the entry instead.
     private func pointCopies(in sector: Int, atDuplicatesIn other: Int) {
@@ -129,7 +134,7 @@ extension KeyValueStore {
             address &+= entry.header.entrySize
             guard let descriptor = keys.find(hash: entry.hash),
                   keys.transactionID(descriptor) == entry.header.transactionID,
-                  !hasCopy(descriptor, in: other) else { continue }
+                  !hasCopy(descriptor, in: other), hasCopy(descriptor, in: sector), isStable(entry) else { continue }
             for copy in 0..<keys.addressCount(descriptor)
             where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
                 keys.replaceAddress(descriptor, copy: copy, with: entry.address)
