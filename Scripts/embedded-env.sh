@@ -103,13 +103,15 @@ embedded_ensure_arm_tools() {
 embedded_link_firmware() {
     local elf="$1"
     shift
-    local startup="$(dirname "$elf")/startup.o"
+    local startup="$(dirname "$elf")/startup.o" hooks="$(dirname "$elf")/hooks.o"
     arm-none-eabi-gcc "${ARM_CPU_FLAGS[@]}" -Os -ffunction-sections -c \
         "$EMBEDDED_ROOT/Embedded/Device/startup.c" -o "$startup"
+    arm-none-eabi-gcc "${ARM_CPU_FLAGS[@]}" -Os -ffunction-sections -c \
+        "$EMBEDDED_ROOT/Embedded/Device/hooks.c" -o "$hooks"
     arm-none-eabi-gcc "${ARM_CPU_FLAGS[@]}" --specs=rdimon.specs -nostartfiles \
         -T "$EMBEDDED_ROOT/Embedded/Device/mps2-an386.ld" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
         -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=free -Wl,--wrap=posix_memalign \
-        -Wl,-Map="$elf.map" "$startup" "$@" -lm -o "$elf"
+        -Wl,-Map="$elf.map" "$startup" "$hooks" "$@" -lm -o "$elf"
 }
 
 # embedded_run_qemu ELF: runs firmware on QEMU mps2-an386; semihosting
