@@ -120,3 +120,14 @@ embedded_run_qemu() {
     timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
         -semihosting-config enable=on,target=native -kernel "$1"
 }
+
+# Installs QEMU for riscv32 when missing (Debian's qemu-system-misc; the
+# Swift toolchain's clang and ld.lld build and link the firmware).
+embedded_ensure_riscv_tools() {
+    command -v qemu-system-riscv32 >/dev/null 2>&1 && return 0
+    echo "installing qemu-system-misc (apt-get)"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq qemu-system-misc >/dev/null
+}
