@@ -131,3 +131,24 @@ embedded_ensure_riscv_tools() {
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq qemu-system-misc >/dev/null
 }
+
+# embedded_flashkvs_code ELF: bytes of code and read-only data of the
+# FlashKVS module in a linked image (its symbols, the store's generic code
+# specialized in the client included), for any target.
+embedded_flashkvs_code() {
+    "$(dirname "$SWIFTC")/llvm-nm" -S --defined-only "$1" | awk '
+        function hex(h,   i, n) { n = 0; h = tolower(h)
+            for (i = 1; i <= length(h); i++) n = n * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1
+            return n }
+        NF == 4 && $3 ~ /^[tTrR]$/ && $4 ~ /8FlashKVS/ { total += hex($2) } END { print total + 0 }'
+}
+
+# embedded_board_figures BOARD ELF OUTPUT: the per-board figures line from
+# a board self-test's output ("store heap N B (...)", "stack deepest N B").
+embedded_board_figures() {
+    local board="$1" elf="$2" output="$3" heap stack
+    heap="$(grep -m 1 '^self-test passed on' "$output" | grep -oE 'store heap [0-9]+ B \([^)]*\)' | sed 's/^store heap //')"
+    stack="$(grep -m 1 '^self-test passed on' "$output" | grep -oE 'stack deepest [0-9]+ B' | grep -oE '[0-9]+')"
+    printf 'figures on %s: code %d B (FlashKVS in the self-test image: the whole API and the test-only invariant checks), RAM %s, stack deepest %d B\n' \
+        "$board" "$(embedded_flashkvs_code "$elf")" "$heap" "$stack"
+}

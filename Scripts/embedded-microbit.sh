@@ -42,3 +42,4 @@ if [ "$status" != 0 ] || ! grep -q '^self-test passed on microbit' "$out/selftes
     exit 1
 fi
 echo "  (QEMU run: $((SECONDS - start))s)"
+embedded_board_figures "microbit (nRF51822, Cortex-M0)" "$out/selftest.elf" "$out/selftest.txt" | tee "$out/figures.txt"

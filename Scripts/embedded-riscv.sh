@@ -62,6 +62,7 @@ if [ "$status" != 0 ] || ! grep -q '^self-test passed on riscv32 virt' "$out/sel
     exit 1
 fi
 echo "  (QEMU run: $((SECONDS - start))s)"
+embedded_board_figures "riscv32 virt" "$out/firmware.elf" "$out/selftest.txt" | tee "$out/figures.txt"
 
 if ! grep -q '^ok  pflash store: the core accepts' "$out/selftest.txt"; then
     echo "pflash image-file runs: NOT RUN: the core refuses the pflash's 256 KiB erase blocks as sectors" \

@@ -28,8 +28,8 @@ arm-none-eabi-size "$out/selftest.elf" | sed 's/^/  /'
 
 start=$SECONDS
 status=0
-embedded_run_qemu "$out/selftest.elf" || status=$?
-if [ "$status" != 0 ]; then
+embedded_run_qemu "$out/selftest.elf" | tee "$out/selftest.txt" || status=$?
+if [ "$status" != 0 ] || ! grep -q '^self-test passed on mps2-an386' "$out/selftest.txt"; then
     echo "FAIL  the self-test firmware exited with status $status (134: a check failed or the firmware trapped)"
     exit 1
 fi
