@@ -40,12 +40,12 @@ footprint_status=0
 "$scripts/embedded-footprint.sh" || footprint_status=$?
 
 embedded_heading "Embedded CI summary"
-for board in selftest microbit riscv-virt; do
+for board in mps2-an386 microbit riscv-virt; do
     grep -m 1 '^self-test passed on' "$EMBEDDED_OUT/$board/selftest.txt"
 done
-cat "$EMBEDDED_OUT/footprint/figures.txt" "$EMBEDDED_OUT/microbit/figures.txt" "$EMBEDDED_OUT/riscv-virt/figures.txt"
+cat "$EMBEDDED_OUT/mps2-an386/figures.txt" "$EMBEDDED_OUT/microbit/figures.txt" "$EMBEDDED_OUT/riscv-virt/figures.txt"
 grep -m 1 -E '^(pflash image-file runs: NOT RUN|host read:)' "$EMBEDDED_OUT/riscv-run.txt" || true
-echo "footprint budget: $(cat "$EMBEDDED_OUT/footprint/budget.txt" 2>/dev/null || echo "OVER (failed)")"
+echo "footprint budget: $(cat "$EMBEDDED_OUT/mps2-an386/budget.txt" 2>/dev/null || echo "OVER (failed)")"
 if [ "$footprint_status" != 0 ]; then
     printf '\n== Embedded CI FAILED: the footprint step (%ds)\n' $((SECONDS - start))
     exit "$footprint_status"

@@ -19,19 +19,9 @@ source "$(dirname "$0")/embedded-env.sh"
 
 embedded_ensure_arm_tools
 embedded_heading "Footprint (armv7em, -Osize, --gc-sections)"
-triple=armv7em-none-none-eabi
-out="$EMBEDDED_OUT/footprint"
-rm -rf "$out"
-mkdir -p "$out"
-embedded_build_core "$triple" "$out"
-device=("$EMBEDDED_ROOT/Embedded/Device/Device.swift" "$EMBEDDED_ROOT/Embedded/Shared/MappedFlash.swift")
-for program in Baseline Minimal Full; do
-    embedded_build_client "$triple" "$out" "$program" "${device[@]}" "$EMBEDDED_ROOT"/Embedded/Footprint/$program/*.swift
-    embedded_link_firmware "$out/$program.elf" "$out/FlashKVS.o" "$out/$program.o"
-done
-embedded_build_client "$triple" "$out" Measure "${device[@]}" "$EMBEDDED_ROOT/Embedded/Shared/TestData.swift" \
-    "$EMBEDDED_ROOT"/Embedded/Footprint/Measure/*.swift
-embedded_link_firmware "$out/Measure.elf" "$out/FlashKVS.o" "$out/Measure.o"
+out="$EMBEDDED_OUT/mps2-an386"
+EMBEDDED_CMAKE_ARGS=()
+embedded_cmake_build mps2-an386 "$out" Baseline.elf Minimal.elf Full.elf Measure.elf
 
 # The programs must run (they trap on an error).
 for program in Minimal Full Measure; do

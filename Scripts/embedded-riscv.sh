@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Self-test on QEMU riscv32 `virt` (-bios none): builds the core, the CFI
 # NOR driver (Embedded/Drivers/CFIFlash.swift) and the board firmware
-# (Embedded/Boards/riscv-virt) for riscv32 at -Osize, links them with the
-# toolchain's ld.lld (no C library: the board's startup.c is the runtime),
+# (Embedded/Boards/riscv-virt) for riscv32 at -Osize with CMake
+# (Embedded/CMakeLists.txt, board riscv-virt), linked by the toolchain's
+# clang and ld.lld (no C library: the board's startup.c is the runtime),
 # and runs it with pflash unit 0 backed by a 32 MiB image file and unit 1
 # by a read-only image. The firmware tests the driver, runs the store over
 # RAM-backed 4 KiB sectors, and says whether the core accepts the pflash's
@@ -20,23 +21,11 @@ source "$(dirname "$0")/embedded-env.sh"
 embedded_ensure_arm_tools  # arm-none-eabi-size reads any ELF
 embedded_ensure_riscv_tools
 embedded_heading "QEMU self-test (riscv32, virt: CFI NOR driver on pflash)"
-triple=riscv32-none-none-eabi
 out="$EMBEDDED_OUT/riscv-virt"
-board="$EMBEDDED_ROOT/Embedded/Boards/riscv-virt"
 rm -rf "$out"
-mkdir -p "$out"
-embedded_build_core "$triple" "$out"
-embedded_build_client "$triple" "$out" VirtSelfTest \
-    "$EMBEDDED_ROOT/Embedded/Device/Device.swift" "$EMBEDDED_ROOT/Embedded/Shared/TestData.swift" \
-    "$EMBEDDED_ROOT/Embedded/Shared/MappedFlash.swift" "$EMBEDDED_ROOT/Embedded/SelfTest/PowerCutFlash.swift" \
-    "$EMBEDDED_ROOT/Embedded/Boards/Shared/BoardSelfTest.swift" "$EMBEDDED_ROOT/Embedded/Drivers/CFIFlash.swift" \
-    "$board/VirtSelfTest.swift"
-toolchain="$(dirname "$SWIFTC")"
-"$toolchain/clang" --target=riscv32-unknown-elf -march=rv32imac -mabi=ilp32 -Os -ffreestanding -fno-builtin \
-    -ffunction-sections -c "$board/startup.c" -o "$out/startup.o"
-"$toolchain/ld.lld" -m elf32lriscv -T "$board/virt.ld" --gc-sections -Map="$out/firmware.elf.map" \
-    "$out/startup.o" "$out/FlashKVS.o" "$out/VirtSelfTest.o" -o "$out/firmware.elf"
-arm-none-eabi-size "$out/firmware.elf" | sed 's/^/  /'
+EMBEDDED_CMAKE_ARGS=()
+embedded_cmake_build riscv-virt "$out" selftest.elf
+arm-none-eabi-size "$out/selftest.elf" | sed 's/^/  /'
 
 # The images: unit 0 writable (32 MiB, as the model requires), unit 1
 # read-only with a marker the firmware checks ("FKRO" at offset 0).
@@ -48,7 +37,7 @@ printf 'FKRO' | dd of="$out/flash1-ro.img" conv=notrunc status=none
 # writes MODE at 0x81000000 (the firmware's kvs_run_mode) before the start.
 run_firmware() {
     timeout "${2:-120}" qemu-system-riscv32 -M virt -bios none -nographic -monitor none \
-        -device loader,file="$out/firmware.elf",cpu-num=0 \
+        -device loader,file="$out/selftest.elf",cpu-num=0 \
         -device loader,addr=0x81000000,data="$1",data-len=4 \
         -drive if=pflash,format=raw,unit=0,file="$out/flash0.img" \
         -drive if=pflash,format=raw,unit=1,file="$out/flash1-ro.img",readonly=on
@@ -62,7 +51,7 @@ if [ "$status" != 0 ] || ! grep -q '^self-test passed on riscv32 virt' "$out/sel
     exit 1
 fi
 echo "  (QEMU run: $((SECONDS - start))s)"
-embedded_board_figures "riscv32 virt" "$out/firmware.elf" "$out/selftest.txt" | tee "$out/figures.txt"
+embedded_board_figures "riscv32 virt" "$out/selftest.elf" "$out/selftest.txt" | tee "$out/figures.txt"
 
 if ! grep -q '^ok  pflash store: the core accepts' "$out/selftest.txt"; then
     echo "pflash image-file runs: NOT RUN: the core refuses the pflash's 256 KiB erase blocks as sectors" \
