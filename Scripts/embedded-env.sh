@@ -96,25 +96,67 @@ embedded_ensure_arm_tools() {
         qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi >/dev/null
 }
 
-# embedded_link_firmware OUT_ELF OBJECT...
-# Links Cortex-M4 firmware for mps2-an386 with newlib + semihosting, the
-# project's startup code and heap-accounting wrappers, dropping unused
-# sections. OUT_ELF.map is written beside it.
-embedded_link_firmware() {
-    local elf="$1"
-    shift
-    local startup="$(dirname "$elf")/startup.o"
-    arm-none-eabi-gcc "${ARM_CPU_FLAGS[@]}" -Os -ffunction-sections -c \
-        "$EMBEDDED_ROOT/Embedded/Device/startup.c" -o "$startup"
-    arm-none-eabi-gcc "${ARM_CPU_FLAGS[@]}" --specs=rdimon.specs -nostartfiles \
-        -T "$EMBEDDED_ROOT/Embedded/Device/mps2-an386.ld" -Wl,--gc-sections -Wl,--no-enum-size-warning -Wl,--no-warn-execstack \
-        -Wl,--wrap=malloc -Wl,--wrap=calloc -Wl,--wrap=realloc -Wl,--wrap=free -Wl,--wrap=posix_memalign \
-        -Wl,-Map="$elf.map" "$startup" "$@" -lm -o "$elf"
-}
-
 # embedded_run_qemu ELF: runs firmware on QEMU mps2-an386; semihosting
 # carries its output and exit status (134 when it trapped).
 embedded_run_qemu() {
     timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
         -semihosting-config enable=on,target=native -kernel "$1"
+}
+
+# Installs QEMU for riscv32 when missing (Debian's qemu-system-misc; the
+# Swift toolchain's clang and ld.lld build and link the firmware).
+embedded_ensure_riscv_tools() {
+    command -v qemu-system-riscv32 >/dev/null 2>&1 && return 0
+    echo "installing qemu-system-misc (apt-get)"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq qemu-system-misc >/dev/null
+}
+
+# embedded_board_figures BOARD ELF OUTPUT: the per-board figures line from
+# a board self-test's output ("store heap N B (...)", "stack deepest N B").
+embedded_board_figures() {
+    local board="$1" elf="$2" output="$3" heap stack
+    heap="$(grep -m 1 '^self-test passed on' "$output" | grep -oE 'store heap [0-9]+ B \([^)]*\)' | sed 's/^store heap //')"
+    stack="$(grep -m 1 '^self-test passed on' "$output" | grep -oE 'stack deepest [0-9]+ B' | grep -oE '[0-9]+')"
+    printf 'figures on %s: code %d B (text of the whole self-test firmware: store, driver, tests, runtime), RAM %s, stack deepest %d B\n' \
+        "$board" "$(arm-none-eabi-size "$elf" | awk 'NR == 2 { print $1 }')" "$heap" "$stack"
+}
+
+# CMake (>= 3.29 for Embedded Swift: whole-module builds, CMP0157) and
+# Ninja. Debian 12's cmake is 3.25, so both come from PyPI into a virtual
+# environment under EMBEDDED_OUT (pip; nothing is installed system-wide).
+EMBEDDED_TOOLS="${EMBEDDED_TOOLS:-$EMBEDDED_OUT/tools}"
+embedded_ensure_cmake() {
+    if [ -x "$EMBEDDED_TOOLS/bin/cmake" ] && [ -x "$EMBEDDED_TOOLS/bin/ninja" ]; then return 0; fi
+    echo "installing cmake and ninja from PyPI into $EMBEDDED_TOOLS (pip)"
+    mkdir -p "$EMBEDDED_OUT"
+    python3 -m venv "$EMBEDDED_TOOLS"
+    "$EMBEDDED_TOOLS/bin/pip" install -q 'cmake>=3.29' ninja
+}
+
+# embedded_cmake_build BOARD BUILD_DIR TARGET... : configures Embedded/
+# (Embedded/CMakeLists.txt) for BOARD in BUILD_DIR, with the core from
+# EMBEDDED_CORE_DIR and the extra cache settings in EMBEDDED_CMAKE_ARGS,
+# and builds the targets (firmware ELF files, written to BUILD_DIR).
+embedded_cmake_build() {
+    local board="$1" build="$2"
+    shift 2
+    embedded_ensure_cmake
+    mkdir -p "$build"
+    if ! PATH="$EMBEDDED_TOOLS/bin:$PATH" "$EMBEDDED_TOOLS/bin/cmake" -S "$EMBEDDED_ROOT/Embedded" -B "$build" -G Ninja \
+        -DFLASHKVS_BOARD="$board" -DCMAKE_Swift_COMPILER="$SWIFTC" -DCMAKE_MAKE_PROGRAM="$EMBEDDED_TOOLS/bin/ninja" \
+        -DFLASHKVS_CORE_DIR="$EMBEDDED_CORE_DIR" "${EMBEDDED_CMAKE_ARGS[@]}" >"$build/configure.log" 2>&1; then
+        cat "$build/configure.log"
+        return 1
+    fi
+    local status=0
+    "$EMBEDDED_TOOLS/bin/ninja" -C "$build" --quiet "$@" >"$build/build.log" 2>&1 || status=$?
+    grep -v -e 'uses 32-bit enums yet the output' "$build/build.log" || true
+    [ "$status" = 0 ] || { echo "FAIL  the CMake build of $* for $board (log: $build/build.log)"; return 1; }
+    local target
+    for target in "$@"; do
+        [ -f "$build/$target" ] || { echo "FAIL  CMake did not build $target for $board"; return 1; }
+    done
 }

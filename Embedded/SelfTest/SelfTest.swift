@@ -17,7 +17,8 @@ struct SelfTest {
         testPowerCuts(redundancy: 1); sections += 1
         testPowerCuts(redundancy: 2); sections += 1
         testNoHeapAfterInitialize(); sections += 1
-        print("self-test passed: \(sections) sections, \(checks.count) checks")
+        print("self-test passed on mps2-an386 (Cortex-M4, RAM-backed flash): \(sections) sections, "
+            + "\(checks.count) checks")
     }
 
     // MARK: Sections
