@@ -93,19 +93,21 @@ extension KeyValueStore {
     /// rotation order, that holds no live data, or else whose every live
     /// copy has an identical verified copy (same key, same transaction id,
     /// bytes that read the same twice) in a sector holding no other copy of
-    /// that key: the key table is pointed at those copies first. The sector the interrupted collection copied
-    /// into always qualifies.
+    /// that key: the key table is pointed at those copies first. The sector
+    /// the interrupted collection copied into always qualifies. Sectors in
+    /// `avoid` (those of a write's reserved addresses) are left alone.
     /// - Returns: whether a sector was erased.
     /// - Throws: the erase error. O(sectors) passes over the flash's
     ///   entries, each read and verified; recovery only.
-    func eraseSectorHoldingOnlyDuplicates() throws(KVSError) -> Bool {
+    func eraseSectorHoldingOnlyDuplicates(avoiding avoid: AvoidList = AvoidList()) throws(KVSError) -> Bool {
         let count = sectors.count
         // First a sector without live data, then one whose live copies all
         // have duplicates.
         for pass in 0..<2 {
             for step in 0..<count {
                 let sector = (sectors.lastNewSector &+ 1 &+ step) % count
-                guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0) else { continue }
+                guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0),
+                      !isAvoided(sector, avoid) else { continue }
                 if pass == 1 {
                     for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
                     guard sectors.validBytes(sector) == 0 else { continue }

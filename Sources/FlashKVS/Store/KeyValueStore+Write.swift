@@ -186,7 +186,8 @@ extension KeyValueStore {
                 // live on elsewhere. pw_kvs gives up here.
                 repairedCorruptSectors = true
                 let recoveredBefore = corruptSectorsRecovered
-                let madeErased = !sectors.hasEmptySector && ((try? eraseSectorHoldingOnlyDuplicates()) ?? false)
+                let madeErased = !sectors.hasEmptySector
+                    && ((try? eraseSectorHoldingOnlyDuplicates(avoiding: avoid)) ?? false)
                 _ = collectCorruptSectors(avoiding: avoid)
                 guard madeErased || corruptSectorsRecovered != recoveredBefore else { throw .resourceExhausted }
             }
