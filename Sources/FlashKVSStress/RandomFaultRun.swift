@@ -234,7 +234,7 @@ public struct RandomFaultRun {
                         let stats = store.storageStats
                         let corrupt = (0..<workload.sectorCount).filter { store.usage(ofSector: $0).isCorrupt }
                         violation("with faults gone, put throws \(error.name)",
-                                  "checkpoint, state \(store.state), put \(key) \(v.count) B, in use \(stats.inUseBytes), "
+                                  "checkpoint, state \(store.state), write (\(key), \(v.count) B), in use \(stats.inUseBytes), "
                                   + "reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes), corrupt sectors \(corrupt)")
                         model[key] = try? store.get(key)
                     }

@@ -177,6 +177,12 @@ struct KnownOpenTests {
         // Enough reclaimable bytes for every copy: the store should have made room.
         #expect(KnownOpen.classify(finding("6x2048-a64-r1-crc16", "cut 3, applied",
                                            "put after recovery threw RESOURCE_EXHAUSTED", layout)) == nil)
+        // The random-fault run words its checkpoint write the same way.
+        let checkpoint = "checkpoint, state ready, write (a, 1620 B), in use 5760, reclaimable 2080, writable 4448, corrupt sectors []"
+        #expect(KnownOpen.classify(finding("random-4x4096-a16-r2-crc16-seed1", "operation 1159 get(user/name)",
+                                           "with faults gone, put throws RESOURCE_EXHAUSTED", checkpoint)) == .layoutLimitsLargeWrite)
+        #expect(KnownOpen.classify(finding("random-4x4096-a16-r1-crc16-seed1", "operation 1159 get(user/name)",
+                                           "with faults gone, put throws RESOURCE_EXHAUSTED", checkpoint)) == nil)
         #expect(KnownOpen.classify(finding("4x256-a16-r1-none", "cut 12 (erase of sector 1), eraseTailOnly",
                                            "committed key lost its value", "k1")) == .noChecksumEraseTailOnly)
         // The same loss with a checksum, or another erase state, is a violation.
