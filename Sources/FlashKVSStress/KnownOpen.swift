@@ -32,25 +32,9 @@ public enum KnownOpen: CaseIterable, Sendable {
         if violation.workload.contains("-none") && violation.scenario.contains("eraseTailOnly") {
             return .noChecksumEraseTailOnly
         }
-        let text = violation.kind + " " + violation.detail
-        if text.contains("RESOURCE_EXHAUSTED"), let reclaimable = number(after: "reclaimable ", in: violation.detail),
-           reclaimable < (number(after: ", ", before: " B)", in: violation.detail) ?? 1)
-               * (number(after: "-r", in: violation.workload) ?? 1) {
+        if let refused = violation.refusedWrite, refused.reclaimableBytes < refused.valueBytes * refused.copies {
             return .layoutLimitsLargeWrite
         }
         return nil
-    }
-
-    /// The decimal number right after `marker` in `text` (the last
-    /// occurrence followed by digits and, if given, `terminator`).
-    static func number(after marker: String, before terminator: String = "", in text: String) -> Int? {
-        var found: Int? = nil
-        var rest = Substring(text)
-        while let range = rest.firstRange(of: marker) {
-            rest = rest[range.upperBound...]
-            let digits = rest.prefix { $0.isNumber }
-            if !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix(terminator) { found = Int(digits) }
-        }
-        return found
     }
 }

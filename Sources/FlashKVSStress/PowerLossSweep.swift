@@ -303,8 +303,9 @@ public struct PowerLossSweep {
 extension PowerLossSweep {
     /// Powers up after a cut and checks every invariant.
     func powerUp(_ swept: SweepWorkload, _ flash: RAMFlash, model: Model, result: inout Result, scenario: String) {
-        func violation(_ kind: String, _ detail: String = "") {
-            result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail))
+        func violation(_ kind: String, _ detail: String = "", refused: SweepViolation.RefusedWrite? = nil) {
+            result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail,
+                                                 refusedWrite: refused))
         }
         guard let store = swept.makeStore(flash) else { return }
         var model = model
@@ -371,7 +372,8 @@ extension PowerLossSweep {
                 let stats = store.storageStats
                 violation("put after recovery threw \(error.name)",
                           "write \(number) of \(writes.count) (\(key), \(value.count) B), state \(store.state), "
-                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)")
+                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)",
+                          refused: .of(error, valueBytes: value.count, on: store))
                 return
             }
         }

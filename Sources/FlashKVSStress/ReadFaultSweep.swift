@@ -112,8 +112,9 @@ public struct ReadFaultSweep {
         }
         let mode = failures == 1 ? "once" : "\(failures) consecutive"
         var scenario = "\(label(index, swept)), read call \(read) of \(reads) fails \(mode)"
-        func violation(_ kind: String, _ detail: String = "") {
-            result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail))
+        func violation(_ kind: String, _ detail: String = "", refused: SweepViolation.RefusedWrite? = nil) {
+            result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail,
+                                                 refusedWrite: refused))
         }
         let errorDetectedBefore = store.errorDetected
         flash.clearEvents()
@@ -231,9 +232,12 @@ public struct ReadFaultSweep {
                 apply(operation)
             } catch {
                 let stats = store.storageStats
+                var refused: SweepViolation.RefusedWrite? = nil
+                if case .put(_, let value) = operation { refused = .of(error, valueBytes: value.count, on: store) }
                 violation("a later operation fails after the read error (no faults)",
                           "operation \(number) \(operation) threw \(error.name), state \(store.state), "
-                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)")
+                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)",
+                          refused: refused)
                 return
             }
         }

@@ -168,21 +168,21 @@ struct FaultSweepTests {
 @Suite("Known-open sweep classes stay narrow")
 struct KnownOpenTests {
     @Test func classesMatchOnlyTheirConditions() {
-        func finding(_ workload: String, _ scenario: String, _ kind: String, _ detail: String) -> SweepViolation {
-            SweepViolation(kind: kind, workload: workload, scenario: scenario, detail: detail)
+        func finding(_ workload: String, _ scenario: String, _ kind: String, _ detail: String,
+                     refused: SweepViolation.RefusedWrite? = nil) -> SweepViolation {
+            SweepViolation(kind: kind, workload: workload, scenario: scenario, detail: detail, refusedWrite: refused)
         }
-        let layout = "write 1 of 13 (a, 558 B), state ready, in use 4800, reclaimable 704, writable 4736"
-        #expect(KnownOpen.classify(finding("6x2048-a64-r3-none", "cut 3, applied",
-                                           "put after recovery threw RESOURCE_EXHAUSTED", layout)) == .layoutLimitsLargeWrite)
+        let kind = "put after recovery threw RESOURCE_EXHAUSTED"
+        // 558 value bytes, 3 copies, 704 reclaimable: reclaiming everything would not hold the copies.
+        let short = SweepViolation.RefusedWrite(valueBytes: 558, copies: 3, reclaimableBytes: 704)
+        #expect(KnownOpen.classify(finding("6x2048-a64-r3-none", "cut 3, applied", kind, "", refused: short))
+                == .layoutLimitsLargeWrite)
         // Enough reclaimable bytes for every copy: the store should have made room.
-        #expect(KnownOpen.classify(finding("6x2048-a64-r1-crc16", "cut 3, applied",
-                                           "put after recovery threw RESOURCE_EXHAUSTED", layout)) == nil)
-        // The random-fault run words its checkpoint write the same way.
-        let checkpoint = "checkpoint, state ready, write (a, 1620 B), in use 5760, reclaimable 2080, writable 4448, corrupt sectors []"
-        #expect(KnownOpen.classify(finding("random-4x4096-a16-r2-crc16-seed1", "operation 1159 get(user/name)",
-                                           "with faults gone, put throws RESOURCE_EXHAUSTED", checkpoint)) == .layoutLimitsLargeWrite)
-        #expect(KnownOpen.classify(finding("random-4x4096-a16-r1-crc16-seed1", "operation 1159 get(user/name)",
-                                           "with faults gone, put throws RESOURCE_EXHAUSTED", checkpoint)) == nil)
+        let roomy = SweepViolation.RefusedWrite(valueBytes: 558, copies: 1, reclaimableBytes: 704)
+        #expect(KnownOpen.classify(finding("6x2048-a64-r1-crc16", "cut 3, applied", kind, "", refused: roomy)) == nil)
+        // The same words without a refused write (another operation failed): a violation.
+        #expect(KnownOpen.classify(finding("6x2048-a64-r3-none", "cut 3, applied", kind,
+                                           "write 1 of 13 (a, 558 B), reclaimable 0, writable 4736")) == nil)
         #expect(KnownOpen.classify(finding("4x256-a16-r1-none", "cut 12 (erase of sector 1), eraseTailOnly",
                                            "committed key lost its value", "k1")) == .noChecksumEraseTailOnly)
         // The same loss with a checksum, or another erase state, is a violation.
@@ -190,5 +190,16 @@ struct KnownOpenTests {
                                            "committed key lost its value", "k1")) == nil)
         #expect(KnownOpen.classify(finding("4x256-a16-r1-none", "cut 12 (erase of sector 1), erasePartial",
                                            "committed key lost its value", "k1")) == nil)
+    }
+
+    @Test("every sweep that reports a refused put records what placement had")
+    func refusedWritesAreRecorded() throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 3)
+        let store = try KeyValueStore(partition: FlashPartition(flash), format: EntryFormat(magic: 0x1234_5678, checksum: .crc16),
+                                      capacity: 4, redundancy: 2)
+        try store.initialize()
+        #expect(SweepViolation.RefusedWrite.of(.resourceExhausted, valueBytes: 100, on: store)
+                == SweepViolation.RefusedWrite(valueBytes: 100, copies: 2, reclaimableBytes: 0))
+        #expect(SweepViolation.RefusedWrite.of(.dataLoss, valueBytes: 100, on: store) == nil)
     }
 }
