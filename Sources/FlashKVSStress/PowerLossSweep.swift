@@ -144,16 +144,8 @@ public struct PowerLossSweep {
             result.refusedByAPI = refusal
             return result
         }
-        // Dry run: record every program and erase; a failing operation
-        // without any fault is a violation, and the sweep runs on the
-        // operations before it.
-        var swept = workload
-        if let failure = workload.dryRunFailure(on: workload.makeFlash()) {
-            result.records.append(SweepViolation(
-                kind: "operation fails without any fault", workload: workload.name,
-                scenario: "dry run, operation \(failure.index)", detail: failure.reason))
-            swept = workload.prefix(failure.index)
-        }
+        // Dry run: record every program and erase.
+        let swept = workload.sweptPart(records: &result.records)
         result.operations = swept.operations.count
         let recorder = FaultyFlash(swept.makeFlash())
         recorder.recordsMediumOperations = true

@@ -52,13 +52,7 @@ public struct ReadFaultSweep {
             result.refusedByAPI = refusal
             return result
         }
-        var swept = workload
-        if let failure = workload.dryRunFailure(on: workload.makeFlash()) {
-            result.records.append(SweepViolation(
-                kind: "operation fails without any fault", workload: workload.name,
-                scenario: "dry run, operation \(failure.index)", detail: failure.reason))
-            swept = workload.prefix(failure.index)
-        }
+        let swept = workload.sweptPart(records: &result.records)
         result.operations = swept.operations.count
         // Read calls per operation (index 0 is the first initialize()).
         var readsPerOperation: [Int] = []

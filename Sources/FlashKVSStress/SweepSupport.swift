@@ -135,6 +135,17 @@ extension SweepWorkload {
         return copy
     }
 
+    /// The part of the workload a sweep runs: all of it, or the operations
+    /// before the first that fails without any fault, which is appended to
+    /// `records` as a violation.
+    public func sweptPart(records: inout [SweepViolation]) -> SweepWorkload {
+        guard let failure = dryRunFailure(on: makeFlash()) else { return self }
+        records.append(SweepViolation(
+            kind: "operation fails without any fault", workload: name,
+            scenario: "dry run, operation \(failure.index)", detail: failure.reason))
+        return prefix(failure.index)
+    }
+
     public func prefix(_ index: Int) -> SweepWorkload {
         var copy = self
         copy.operations = Array(operations.prefix(max(0, index)))
