@@ -88,9 +88,10 @@ extension KeyValueStore {
         let knownVersion = prior.map { keys.transactionID($0.descriptor) }
         var header: EntryHeader
         var failedAttempts = 0
+        var reservedCopies: Int
         while true {
             do {
-                try reserveAddresses(size: size)
+                reservedCopies = try reserveAddresses(size: size, replacing: prior.map { ($0.descriptor, $0.entry.header.entrySize) })
             } catch {
                 if failedAttempts > 0 { reloadAfterFailedWrite(key, newerThan: knownVersion) }
                 throw error
@@ -127,7 +128,14 @@ extension KeyValueStore {
         }
         lastWriteState = .committed
         for copy in 1..<redundancy {
-            var address = reserved[copy]
+            var address: Int
+            if copy < reservedCopies {
+                address = reserved[copy]
+            } else {
+                // Room made by releasing the prior version (see reserveAddresses).
+                let sector = try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor)
+                address = sectors.nextWritableAddress(sector)
+            }
             var retried = false
             while true {
                 do {
@@ -136,7 +144,7 @@ extension KeyValueStore {
                 } catch where !retried {
                     // As for the first copy: once more elsewhere, away from the other copies.
                     retried = true
-                    let sector = try sectorForWrite(size: size, reservedCount: redundancy, avoidingCopiesOf: descriptor)
+                    let sector = try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor)
                     address = sectors.nextWritableAddress(sector)
                 }
             }
@@ -160,6 +168,41 @@ extension KeyValueStore {
             let sector = try sectorForWrite(size: size, reservedCount: copy)
             reserved[copy] = sectors.nextWritableAddress(sector)
         }
+    }
+
+    /// Reserves addresses as ``reserveAddresses(size:)`` does for a new
+    /// version of a key whose current version (`prior`: its descriptor and
+    /// entry size) is on flash, but stops early, with at least the first
+    /// copy reserved, when the other copies fit only once the prior
+    /// version's copies are released: a value large next to the sectors
+    /// that every sector's live data leaves no room for beside the old
+    /// copies. Stopping early is allowed only when each missing copy has a
+    /// sector of its own holding a prior copy that, with that copy
+    /// released, has room for `size` bytes, and an erased sector exists:
+    /// garbage collection can then empty such a sector into the erased one
+    /// after the commit (pw_kvs refuses these writes).
+    /// - Returns: the number of copies reserved.
+    /// - Throws: as ``sectorForWrite(size:reservedCount:avoidingCopiesOf:)``.
+    private func reserveAddresses(size: Int, replacing prior: (descriptor: Int, entrySize: Int)?) throws(KVSError) -> Int {
+        for copy in 0..<redundancy {
+            do throws(KVSError) {
+                let sector = try sectorForWrite(size: size, reservedCount: copy)
+                reserved[copy] = sectors.nextWritableAddress(sector)
+            } catch .resourceExhausted where copy > 0 && sectors.hasEmptySector {
+                guard let prior else { throw .resourceExhausted }
+                var freeable = 0
+                let avoid = AvoidList(reservedCount: copy)
+                for old in 0..<keys.addressCount(prior.descriptor) {
+                    let sector = sectors.sector(of: keys.address(prior.descriptor, copy: old))
+                    if !isAvoided(sector, avoid) && sectors.validBytes(sector) &- prior.entrySize &+ size <= sectorSize {
+                        freeable &+= 1
+                    }
+                }
+                guard freeable >= redundancy &- copy else { throw .resourceExhausted }
+                return copy
+            }
+        }
+        return redundancy
     }
 
     /// A sector with room for `size` bytes (pw_kvs `GetSectorForWrite`),
