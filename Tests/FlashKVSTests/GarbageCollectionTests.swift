@@ -126,6 +126,28 @@ struct GarbageCollectionTests {
         for index in 0..<fitting { #expect(try storeValue(reopened, "k\(String(index + 10))") == Self.value(index)) }
     }
 
+    @Test("collecting the two sectors of a key's copies one after the other keeps the copies apart")
+    func consecutiveCollectionsKeepCopiesApart() throws {
+        let geometry = StoreGeometry(sectorSize: 512, sectorCount: 5, flashAlignment: 16, redundancy: 2)
+        let flash = geometry.makeFlash()
+        let store = try geometry.openStore(on: flash)
+        // Both copies of every version pair up in the same two sectors, each
+        // holding "xxx" live and stale versions of "yyy".
+        try store.put("xxx", Self.value(0))
+        for round in 1...3 { try store.put("yyy", Self.value(round)) }
+        // The first collection moves one copy of each key into an erased
+        // sector, which then has room and nothing reclaimable: the second
+        // collection must not put the other copy there too.
+        try store.partialMaintenance()
+        try store.partialMaintenance()
+        #expect(store.storageStats.sectorEraseCount == 2 && store.storageStats.reclaimableBytes == 0)
+        #expect(store.invariantViolations().isEmpty)
+        for (key, value) in [("xxx", Self.value(0)), ("yyy", Self.value(3))] {
+            let sectors = Self.sectors(holding: key, value, in: flash)
+            #expect(sectors.count == 2 && Set(sectors).count == 2, "\(key) in sectors \(sectors)")
+        }
+    }
+
     /// (redundancy, keys written once): the cold keys take 1600 and 1056 of
     /// the 2560 bytes outside the reserve, leaving the hot keys room to churn.
     @Test("relocated copies stay in distinct sectors", arguments: [(2, 25), (3, 11)])
