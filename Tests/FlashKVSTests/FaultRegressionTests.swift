@@ -363,4 +363,61 @@ struct FaultRegressionTests {
         ])
         try Self.expectEveryCutRecovers(workload, during: "c", .programPrefix, committedKey: "b")
     }
+
+    // MARK: (f) Checksum none: an erase cut with the sector's start intact
+
+    /// The entry torn by an erase cut in the sweep's `eraseTailOnly` state
+    /// (the sector's second half erased, its first half intact), for every
+    /// erase of `workload` made while `key` is in flight (every erase if
+    /// nil): the cut images, each with its sector damaged so.
+    static func eraseTailOnlyImages(_ workload: SweepWorkload, during key: String? = nil) throws
+        -> [(cut: Int, flash: RAMFlash, committed: [String: [UInt8]], inFlight: (key: String, old: [UInt8]?, new: [UInt8]?)?)]
+    {
+        let recorder = FaultyFlash(workload.makeFlash())
+        recorder.recordsMediumOperations = true
+        #expect(workload.dryRunFailure(on: recorder) == nil)
+        var images: [(Int, RAMFlash, [String: [UInt8]], (key: String, old: [UInt8]?, new: [UInt8]?)?)] = []
+        for (cut, operation) in recorder.mediumOperations.enumerated() where operation.isErase {
+            let (flash, committed, inFlight) = try image(workload, cut: cut, .notApplied)
+            guard key == nil || inFlight?.key == key else { continue }
+            for address in (operation.address + operation.length / 2)..<(operation.address + operation.length) {
+                flash[address] = flash.erasedByte
+            }
+            images.append((cut, flash, committed, inFlight))
+        }
+        return images
+    }
+
+    @Test("(f) checksum none, 4 x 256 B: an erase cut through a GC-copied entry leaves a torn duplicate that init served")
+    func eraseTailOnlyTornDuplicateWithoutChecksum() throws {
+        // The sweep's 4x256-a16-r1-none, operations 0 to 5: the second heavy
+        // maintenance copies k1 out of sector 1, then erases sector 1; the
+        // erase cut leaves k1's old copy (same transaction id) torn, and sector
+        // 1 is scanned before the sector holding the good copy.
+        let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: .none, [
+            Self.put("a", 26, 1), Self.put("k1", 65, 2), Self.put("wifi", 111, 3), .heavyMaintenance,
+            Self.put("a", 95, 4), .heavyMaintenance,
+        ])
+        let images = try Self.eraseTailOnlyImages(workload)
+        #expect(images.count > 0)
+        for image in images {
+            try Self.expectRecovers(workload, image.flash, committed: image.committed, inFlight: image.inFlight)
+        }
+    }
+
+    @Test("(f) checksum none, 4 x 256 B: an erase cut through the key of a GC-copied entry leaves a phantom key")
+    func eraseTailOnlyPhantomTwinWithoutChecksum() throws {
+        // Sector 0: x (112 B), then k at offset 112, its key at 128, where the
+        // erased tail starts. x is rewritten; heavy maintenance copies k to
+        // another sector and erases sector 0: the cut leaves k's old copy with
+        // an erased key and value (a key "\u{FF}" of k's transaction id).
+        let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: .none, [
+            Self.put("x", 95, 1), Self.put("k", 20, 2), Self.put("x", 95, 3), .heavyMaintenance,
+        ])
+        let images = try Self.eraseTailOnlyImages(workload)
+        #expect(images.count > 0)
+        for image in images {
+            try Self.expectRecovers(workload, image.flash, committed: image.committed, inFlight: image.inFlight)
+        }
+    }
 }

@@ -138,6 +138,8 @@ extension KeyValueStore {
             lastScan.unrecognizedData = true
         }
 
+        if checksumFree { forgetTornKeys() }
+
         var keysMissingCopies = 0
         var newestID: UInt32 = 0
         var newestAddress: Int? = nil
@@ -332,9 +334,87 @@ extension KeyValueStore {
                 errorDetected = true
                 return header.entrySize
             }
+            // No checksum: a copy torn by a cut erase or program still parses;
+            // keep the copy that is the more programmed (see tornCopy).
+            if format(magic: header.magic)?.checksum.byteCount == 0,
+               let torn = tornCopy(keys.address(key, copy: 0), entry.address, size: header.entrySize) {
+                if torn == entry.address { return 0 }
+                keys.reset(key, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                           deleted: header.isTombstone, address: entry.address)
+                return 0
+            }
             if keys.addressCount(key) < redundancy { keys.addAddress(key, entry.address) }
         }
         return 0
+    }
+
+    /// Of two entries of `size` bytes with one transaction id, the one that
+    /// an interruption left torn: where the two differ, its bits are erased
+    /// and the other's programmed, never the reverse (a cut program or erase
+    /// leaves bits erased, and nothing sets a bit that was not programmed).
+    /// Transaction ids are unique per write, so two entries sharing one are
+    /// copies of one write; without a checksum this is what tells a torn copy
+    /// from a good one.
+    /// - Returns: the torn entry's address; nil if the bytes are equal,
+    ///   neither is torn, or a read fails.
+    func tornCopy(_ first: Int, _ second: Int, size: Int) -> Int? {
+        let erased = partition.erasedByte
+        var firstBytes = InlineArray<16, UInt8>(repeating: 0)
+        var secondBytes = InlineArray<16, UInt8>(repeating: 0)
+        var firstSpan = firstBytes.mutableSpan
+        var secondSpan = secondBytes.mutableSpan
+        var onlyInFirst: UInt8 = 0  // bits programmed in the first, erased in the second
+        var onlyInSecond: UInt8 = 0
+        var offset = 0
+        while offset < size {
+            guard (try? readFlash(at: first &+ offset, into: &firstSpan)) != nil,
+                  (try? readFlash(at: second &+ offset, into: &secondSpan)) != nil else { return nil }
+            for index in 0..<16 {
+                let a = firstSpan[index] ^ erased
+                let b = secondSpan[index] ^ erased
+                onlyInFirst |= a & ~b
+                onlyInSecond |= b & ~a
+            }
+            // Copies of one write have the same header.
+            if offset == 0 && onlyInFirst | onlyInSecond != 0 { return nil }
+            offset &+= 16
+        }
+        if onlyInFirst == 0 { return onlyInSecond == 0 ? nil : first }
+        return onlyInSecond == 0 ? second : nil
+    }
+
+    /// Whether a configured format has no checksum.
+    private var checksumFree: Bool {
+        for format in formats where format.checksum.byteCount == 0 { return true }
+        return false
+    }
+
+    /// Without a checksum, an entry torn in its key reads as another key's
+    /// entry. Two keys never share a transaction id; where two do and one
+    /// entry is the other torn (``tornCopy(_:_:size:)``), forgets the torn
+    /// key (the last descriptor takes its place).
+    private func forgetTornKeys() {
+        var key = 0
+        while key < keys.count {
+            var other = key &+ 1
+            var keyIsTorn = false
+            while other < keys.count {
+                let first = keys.address(key, copy: 0)
+                let second = keys.address(other, copy: 0)
+                if keys.transactionID(other) == keys.transactionID(key),
+                   let header = try? readHeader(at: first), format(magic: header.magic)?.checksum.byteCount == 0,
+                   let torn = tornCopy(first, second, size: header.entrySize) {
+                    if torn == first {
+                        keyIsTorn = true
+                        break
+                    }
+                    keys.remove(other)
+                } else {
+                    other &+= 1
+                }
+            }
+            if keyIsTorn { keys.remove(key) } else { key &+= 1 }
+        }
     }
 
     /// Skips the data at `address`, where no entry loads, and finds the
