@@ -89,26 +89,22 @@ struct KeyTableModel {
 
     /// Two keys never share a transaction id: where two do and one's entry
     /// is the other's torn, forgets the torn key, the last record taking its
-    /// place (the store's `forgetTornKeys`, rule for rule).
+    /// place and being checked in turn (the store's `forgetTornKeys`, rule
+    /// for rule).
     mutating func forgetTornKeys() {
         var key = 0
         while key < records.count {
-            var other = key + 1
-            var keyIsTorn = false
-            while other < records.count {
-                if records[other].transactionID == records[key].transactionID,
-                   let torn = tornOne(records[key].addresses[0], records[other].addresses[0]) {
-                    tornAddresses.insert(torn)
-                    if torn == records[key].addresses[0] {
-                        keyIsTorn = true
-                        break
-                    }
-                    remove(other)
-                } else {
-                    other += 1
-                }
+            let address = records[key].addresses[0]
+            var isTorn = false
+            for other in records.indices where other != key && records[other].transactionID == records[key].transactionID {
+                if tornOne(records[other].addresses[0], address) == address { isTorn = true }
             }
-            if keyIsTorn { remove(key) } else { key += 1 }
+            if isTorn {
+                tornAddresses.insert(address)
+                remove(key)
+            } else {
+                key += 1
+            }
         }
     }
 
