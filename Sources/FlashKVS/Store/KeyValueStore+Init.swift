@@ -348,7 +348,7 @@ extension KeyValueStore {
     }
 
     /// Whether a configured format has no checksum.
-    private var checksumFree: Bool {
+    var checksumFree: Bool {
         for format in formats where format.checksum.byteCount == 0 { return true }
         return false
     }
