@@ -295,9 +295,10 @@ public struct PowerLossSweep {
 extension PowerLossSweep {
     /// Powers up after a cut and checks every invariant.
     func powerUp(_ swept: SweepWorkload, _ flash: RAMFlash, model: Model, result: inout Result, scenario: String) {
-        func violation(_ kind: String, _ detail: String = "", refused: SweepViolation.RefusedWrite? = nil) {
+        func violation(_ kind: String, _ detail: String = "", refused: SweepViolation.RefusedWrite? = nil,
+                       phantomKeys: [String]? = nil) {
             result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail,
-                                                 refusedWrite: refused))
+                                                 refusedWrite: refused, phantomKeys: phantomKeys))
         }
         guard let store = swept.makeStore(flash) else { return }
         var model = model
@@ -334,8 +335,11 @@ extension PowerLossSweep {
         let listed = StoreAgreement.snapshot(store)
         let expected = Set(model.values.keys)
         if listed.presentKeys != expected || listed.unreadableItems > 0 {
+            let unknown = listed.presentKeys.subtracting(expected).sorted()
+            let missing = expected.subtracting(listed.presentKeys).sorted()
             violation("iteration differs from the model",
-                      "unknown \(listed.presentKeys.subtracting(expected).sorted()), missing \(expected.subtracting(listed.presentKeys).sorted()), unreadable \(listed.unreadableItems)")
+                      "unknown \(unknown), missing \(missing), unreadable \(listed.unreadableItems)",
+                      phantomKeys: missing.isEmpty && listed.unreadableItems == 0 ? unknown : nil)
         }
         // A failed init is reported once (a fresh init fails the same way).
         guard !initFailed else { return }

@@ -138,6 +138,8 @@ extension KeyValueStore {
             lastScan.unrecognizedData = true
         }
 
+        if checksumFree { forgetTornKeys() }
+
         var keysMissingCopies = 0
         var newestID: UInt32 = 0
         var newestAddress: Int? = nil
@@ -332,9 +334,85 @@ extension KeyValueStore {
                 errorDetected = true
                 return header.entrySize
             }
+            // No checksum: a copy torn by a cut erase or program still parses;
+            // keep the copy that is the more programmed (see tornCopy).
+            if checksumFree, let torn = tornCopy(keys.address(key, copy: 0), entry.address) {
+                if torn == entry.address { return 0 }
+                keys.reset(key, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                           deleted: header.isTombstone, address: entry.address)
+                return 0
+            }
             if keys.addressCount(key) < redundancy { keys.addAddress(key, entry.address) }
         }
         return 0
+    }
+
+    /// Whether a configured format has no checksum.
+    var checksumFree: Bool {
+        for format in formats where format.checksum.byteCount == 0 { return true }
+        return false
+    }
+
+    /// Of two entries with one transaction id and the same header, of a
+    /// format without a checksum, the one an interruption left torn: where
+    /// the two differ, its bits are erased and the other's programmed, never
+    /// the reverse (a cut program or erase leaves bits erased; nothing sets
+    /// a bit that was not programmed). Transaction ids are unique per write,
+    /// so two entries sharing one are copies of one write; without a
+    /// checksum this is what tells a torn copy from a good one.
+    /// - Returns: the torn entry's address; nil if the headers differ, the
+    ///   format has a checksum, the bytes are equal, neither is torn, or a
+    ///   read fails. Reads both entries 16 bytes at a time.
+    @inline(never)  // one copy: smaller device code
+    func tornCopy(_ first: Int, _ second: Int) -> Int? {
+        let erased = partition.erasedByte
+        var firstBytes = InlineArray<16, UInt8>(repeating: 0)
+        var secondBytes = InlineArray<16, UInt8>(repeating: 0)
+        var firstSpan = firstBytes.mutableSpan
+        var secondSpan = secondBytes.mutableSpan
+        var onlyInFirst: UInt8 = 0  // bits programmed in the first, erased in the second
+        var onlyInSecond: UInt8 = 0
+        var offset = 0
+        var size = EntryHeader.size
+        while offset < size {
+            guard (try? readFlash(at: first &+ offset, into: &firstSpan)) != nil,
+                  (try? readFlash(at: second &+ offset, into: &secondSpan)) != nil else { return nil }
+            for index in 0..<16 {
+                let a = firstSpan[index] ^ erased
+                let b = secondSpan[index] ^ erased
+                onlyInFirst |= a & ~b
+                onlyInSecond |= b & ~a
+            }
+            if offset == 0 {
+                // Copies of one write have the same header.
+                let header = EntryHeader(decoding: firstSpan.span)
+                guard onlyInFirst | onlyInSecond == 0, format(magic: header.magic)?.checksum.byteCount == 0 else {
+                    return nil
+                }
+                size = header.entrySize
+            }
+            offset &+= 16
+        }
+        if onlyInFirst == 0 { return onlyInSecond == 0 ? nil : first }
+        return onlyInSecond == 0 ? second : nil
+    }
+
+    /// Without a checksum, an entry torn in its key reads as another key's
+    /// entry. Two keys never share a transaction id; where two do and one
+    /// entry is the other torn (``tornCopy(_:_:)``), forgets the torn key
+    /// (the last descriptor takes its place, and is checked in turn).
+    /// O(keys²) comparisons of transaction ids, flash reads only where two
+    /// are equal.
+    private func forgetTornKeys() {
+        var key = 0
+        while key < keys.count {
+            let address = keys.address(key, copy: 0)
+            var isTorn = false
+            for other in 0..<keys.count where other != key && keys.transactionID(other) == keys.transactionID(key) {
+                if tornCopy(keys.address(other, copy: 0), address) == address { isTorn = true }
+            }
+            if isTorn { keys.remove(key) } else { key &+= 1 }
+        }
     }
 
     /// Skips the data at `address`, where no entry loads, and finds the

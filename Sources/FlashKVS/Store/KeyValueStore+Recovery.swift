@@ -123,8 +123,9 @@ extension KeyValueStore {
 
     /// For each entry of `other` that loads, verifies and reads the same
     /// twice more (a torn copy's bits may flicker), and is the current
-    /// version of a key with a copy in `sector` and none in `other`: points
-    /// that copy at the entry instead.
+    /// version of a key with a copy in `sector` and none in `other` (and,
+    /// without a checksum, not a torn version of that copy): points that
+    /// copy at the entry instead.
     private func pointCopies(in sector: Int, atDuplicatesIn other: Int) {
         let end = sectors.base(of: other) &+ sectorSize
         var address = sectors.base(of: other)
@@ -139,6 +140,8 @@ extension KeyValueStore {
                   !hasCopy(descriptor, in: other), hasCopy(descriptor, in: sector), isStable(entry) else { continue }
             for copy in 0..<keys.addressCount(descriptor)
             where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+                // No checksum: never a torn version of the copy (tornCopy).
+                if checksumFree && tornCopy(keys.address(descriptor, copy: copy), entry.address) == entry.address { break }
                 keys.replaceAddress(descriptor, copy: copy, with: entry.address)
                 sectors.removeValid(sector, entry.header.entrySize)
                 sectors.addValid(other, entry.header.entrySize)
