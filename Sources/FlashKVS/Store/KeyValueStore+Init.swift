@@ -1,4 +1,7 @@
 extension KeyValueStore {
+    /// An entry the scan read and verified, with the hash of its key.
+    typealias ScannedEntry = (entry: Entry<Flash>, keyHash: UInt32)
+
     /// Scans the flash and rebuilds the key and sector tables; the only full
     /// scan. Call before any other operation, and again after the flash was
     /// changed behind the store's back.
@@ -147,7 +150,7 @@ extension KeyValueStore {
             while copy < keys.addressCount(key) {
                 let address = keys.address(key, copy: copy)
                 do {
-                    let header = try readHeader(at: address)
+                    let header = try Entry(readingAt: address, in: io).header
                     sectors.addValid(sectors.sector(of: address), header.entrySize)
                     copy &+= 1
                 } catch {
@@ -181,13 +184,6 @@ extension KeyValueStore {
         return errorDetected ? .failedPrecondition : nil
     }
 
-    /// An entry that parsed and verified, not yet in the key table.
-    struct LoadedEntry {
-        var hash: UInt32
-        var header: EntryHeader
-        var address: Int
-    }
-
     /// Parses the entries of one sector, adding them to the key table and
     /// setting the sector's writable bytes; skips over corrupt data to the
     /// next plausible header and marks the sector corrupt if any was found.
@@ -202,12 +198,12 @@ extension KeyValueStore {
         var address = base
         var corruptBytes = 0
         var parsed = 0
-        var pending: LoadedEntry? = nil
+        var pending: ScannedEntry? = nil
         var reachedErasedSpace = false
         while address < end {
-            let loaded: LoadedEntry?
+            let loaded: ScannedEntry?
             do throws(KVSError) {
-                loaded = try loadEntry(at: address)
+                loaded = try Entry.load(at: address, in: io)
             } catch .notFound {
                 // Erased space ends the sector, if the rest is erased too
                 // (pw_kvs stops here unchecked and loses entries after a gap).
@@ -216,7 +212,7 @@ extension KeyValueStore {
                     reachedErasedSpace = true
                     break
                 }
-                if (try? isErased(from: address, to: end)) ?? false {
+                if (try? io.isErased(from: address, to: end)) ?? false {
                     reachedErasedSpace = true
                     break
                 }
@@ -231,7 +227,7 @@ extension KeyValueStore {
             pending = loaded
             if let loaded {
                 parsed &+= 1
-                address &+= loaded.header.entrySize
+                address &+= loaded.entry.header.entrySize
             } else {
                 // Corrupt bytes up to the next plausible header.
                 errorDetected = true
@@ -243,11 +239,11 @@ extension KeyValueStore {
             sectors.setWritable(sector, end &- address)
         }
         if let last = pending {
-            let frontier = reachedErasedSpace || last.address &+ last.header.entrySize == end
-            if frontier && !isStable(last) {
+            let frontier = reachedErasedSpace || last.entry.address &+ last.entry.header.entrySize == end
+            if frontier && !last.entry.isStable() {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
-                corruptBytes &+= last.header.entrySize
+                corruptBytes &+= last.entry.header.entrySize
                 parsed &-= 1
             } else {
                 corruptBytes &+= record(last)
@@ -260,57 +256,17 @@ extension KeyValueStore {
         return parsed
     }
 
-    /// Whether two more reads of the entry return the same bytes.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
-    func isStable(_ entry: LoadedEntry) -> Bool {
-        guard let first = try? fingerprint(at: entry.address, count: entry.header.entrySize),
-              let second = try? fingerprint(at: entry.address, count: entry.header.entrySize)
-        else { return false }
-        return first == second
-    }
-
-    /// FNV-1a (32-bit) of `count` flash bytes at `address` (reads of up to
-    /// 256 bytes).
-    private func fingerprint(at address: Int, count: Int) throws(KVSError) -> UInt32 {
-        var buffer = ChunkBuffer(repeating: 0)
-        var whole = buffer.mutableSpan
-        var hash: UInt32 = 0x811C_9DC5
-        var offset = 0
-        while offset < count {
-            let length = min(ChunkBuffer.count, count &- offset)
-            var span = whole._mutatingExtracting(first: length)
-            try readFlash(at: address &+ offset, into: &span)
-            for index in 0..<length { hash = (hash ^ UInt32(span[index])) &* 0x0100_0193 }
-            offset &+= length
-        }
-        return hash
-    }
-
-    /// Reads and verifies the entry at `address` (one header read, then the
-    /// rest of the entry in reads of up to 256 bytes).
-    /// - Throws: `.notFound` at erased space; `.dataLoss` for a corrupt
-    ///   entry; read errors.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
-    func loadEntry(at address: Int) throws(KVSError) -> LoadedEntry {
-        // A header that would cross the sector end cannot be an entry.
-        guard address % sectorSize &+ EntryHeader.size <= sectorSize else { throw .notFound }
-        let header = try readHeader(at: address)
-        guard header.keyLength > 0 else { throw .dataLoss }
-        let hash = try verifyInFlash(header, at: address, headerAlreadyRead: true)
-        return LoadedEntry(hash: hash, header: header, address: address)
-    }
-
     /// Records a loaded entry in the key table (pw_kvs
     /// `AddNewOrUpdateExisting`): a newer version replaces the descriptor, a
     /// copy of the current version adds an address, an older one is ignored.
     /// A second copy in the same sector counts as corrupt; a key that does
     /// not fit the table sets ``ScanReport/entriesNotLoaded``.
     /// - Returns: bytes to count as corrupt (the entry, if it is).
-    private func record(_ entry: LoadedEntry) -> Int {
-        let header = entry.header
-        guard let key = keys.find(hash: entry.hash) else {
+    private func record(_ scanned: ScannedEntry) -> Int {
+        let entry = scanned.entry, header = entry.header
+        guard let key = keys.find(hash: scanned.keyHash) else {
             if !keys.isFull {
-                keys.append(hash: entry.hash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                keys.append(hash: scanned.keyHash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                             deleted: header.isTombstone, address: entry.address)
                 return 0
             }
@@ -352,9 +308,9 @@ extension KeyValueStore {
         while candidate < sectorEnd {
             let atStart = candidate == address
             var span = whole._mutatingExtracting(first: atStart ? EntryHeader.size : 4)
-            if (try? readFlash(at: candidate, into: &span)) != nil {
+            if (try? io.read(at: candidate, into: &span)) != nil {
                 if !atStart {
-                    if format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil { return candidate }
+                    if io.format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil { return candidate }
                 } else {
                     let header = EntryHeader(decoding: span.span)
                     if !EntryFormat.couldBeDamagedMagic(header.magic, ofAnyOf: formats) {
@@ -382,29 +338,11 @@ extension KeyValueStore {
         if next &+ 4 <= sectorEnd && header.fits(offset: address % sectorSize, sectorSize: sectorSize) {
             var bytes = InlineArray<4, UInt8>(repeating: 0)
             var span = bytes.mutableSpan
-            guard (try? readFlash(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
+            guard (try? io.read(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
             nextMagic = EntryHeader.loadUInt32(span.span, 0)
         }
         return header.isOfAnotherFormat(
             than: formats, offset: address % sectorSize, sectorSize: sectorSize, nextMagic: nextMagic,
             erasedByte: partition.erasedByte)
-    }
-
-    /// Whether all bytes in `start..<end` are erased (reads of up to 256 bytes).
-    ///
-    /// Not inlined into scanSector: its chunk would stay on the stack during entry verification.
-    func isErased(from start: Int, to end: Int) throws(KVSError) -> Bool {
-        let erased = partition.erasedByte
-        var buffer = ChunkBuffer(repeating: 0)
-        var whole = buffer.mutableSpan
-        var address = start
-        while address < end {
-            let length = min(ChunkBuffer.count, end &- address)
-            var span = whole._mutatingExtracting(first: length)
-            try readFlash(at: address, into: &span)
-            for index in 0..<length where span[index] != erased { return false }
-            address &+= length
-        }
-        return true
     }
 }

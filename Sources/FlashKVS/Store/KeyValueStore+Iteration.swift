@@ -15,8 +15,8 @@ extension KeyValueStore {
         /// matches the hash in the key table.
         mutating func readKey(from store: KeyValueStore, at address: Int) -> Bool {
             var span = storage.mutableSpan
-            guard let header = try? store.readHeader(at: address),
-                  let length = try? store.readKey(header, at: address, into: &span),
+            guard let entry = try? Entry(readingAt: address, in: store.io),
+                  let length = try? entry.readKey(into: &span),
                   KeyHash.of(storage.span.extracting(0..<length)) == store.keys.hash(descriptor)
             else { return false }
             keyCount = length

@@ -10,7 +10,7 @@ extension KeyValueStore {
         if checkForErrors() && options.recovery != .manual {
             try repair()
         }
-        try garbageCollect(avoiding: AvoidList(), movingLiveData: false)
+        try reclaimOneSector()
     }
 
     /// Repairs the store even when the flash holds data it cannot index
@@ -49,7 +49,14 @@ extension KeyValueStore {
     ///   more keys than `capacity` (see ``ScanReport/holdsUnindexedData``;
     ///   nothing is erased); the first repair, migration or collection error.
     public func fullMaintenance() throws(KVSError) {
-        try fullMaintenance(heavy: false)
+        try prepareFullMaintenance()
+        let (migrated, migrationError) = migrateEntriesCollectingError()
+        let start = sectors.lastNewSector
+        let size = partition.size  // 70 % of it, exactly, without overflow for any partition size
+        let threshold = size / 10 &* 7 &+ size % 10 &* 7 / 10
+        let collectionError = migrated > 0 || sectors.totalValidBytes > threshold
+            ? collectReclaimableSectors(startingAfter: start) : collectStaleSectors(startingAfter: start)
+        if let error = migrationError ?? collectionError { throw error }
     }
 
     /// ``fullMaintenance()``, then also collects every sector with anything
@@ -57,20 +64,10 @@ extension KeyValueStore {
     /// their key-table slots freed). Changes iteration order.
     /// - Throws: as ``fullMaintenance()``.
     public func heavyMaintenance() throws(KVSError) {
-        try fullMaintenance(heavy: true)
-    }
-
-    private func fullMaintenance(heavy: Bool) throws(KVSError) {
         try prepareFullMaintenance()
-        var firstError: KVSError? = nil
-        var migrated = 0
-        do {
-            migrated = try migrateEntriesToPrimaryFormat()
-        } catch {
-            firstError = error
-        }
-        let collectionError = collectGarbage(heavy: heavy, migrated: migrated > 0)
-        if let error = firstError ?? collectionError { throw error }
+        let (_, migrationError) = migrateEntriesCollectingError()
+        let collectionError = collectEverythingReclaimable()
+        if let error = migrationError ?? collectionError { throw error }
     }
 
     /// Heavy maintenance without format migration: what a put of a new key
@@ -81,7 +78,7 @@ extension KeyValueStore {
     /// - Throws: as ``heavyMaintenance()``.
     func makeRoomInKeyTable() throws(KVSError) {
         try prepareFullMaintenance()
-        if let error = collectGarbage(heavy: true, migrated: false) { throw error }
+        if let error = collectEverythingReclaimable() { throw error }
     }
 
     /// Checks that maintenance may run, then repairs detected errors (in
@@ -92,18 +89,13 @@ extension KeyValueStore {
         if checkForErrors() { try repair() }
     }
 
-    /// The collection passes of full and heavy maintenance (after repair and
-    /// migration): every sector holding only stale data, or with anything
-    /// reclaimable when forced (heavy, over 70 % in use, or entries were
-    /// migrated); heavy maintenance then drops deleted keys and collects again.
+    /// The collection of heavy maintenance (after repair and migration):
+    /// every sector with anything reclaimable, then, after a complete pass,
+    /// deleted keys are forgotten and every sector collected again.
     /// - Returns: the first collection or removal error, or nil.
-    private func collectGarbage(heavy: Bool, migrated: Bool) -> KVSError? {
-        let size = partition.size  // 70 % of it, exactly, without overflow for any partition size
-        let threshold = size / 10 &* 7 &+ size % 10 &* 7 / 10
-        let force = heavy || sectors.totalValidBytes > threshold || migrated
+    private func collectEverythingReclaimable() -> KVSError? {
         let start = sectors.lastNewSector
-        if let passError = collectPass(startingAfter: start, force: force) { return passError }
-        guard heavy else { return nil }
+        if let passError = collectReclaimableSectors(startingAfter: start) { return passError }
         // Deleted keys may only be forgotten once no older version of them
         // is left on flash, i.e. after a complete forced pass (pw_kvs drops
         // them even after a failed pass, spec 7.2 B9).
@@ -113,18 +105,29 @@ extension KeyValueStore {
         } catch {
             removalError = error
         }
-        let secondPassError = collectPass(startingAfter: start, force: true)
+        let secondPassError = collectReclaimableSectors(startingAfter: start)
         return removalError ?? secondPassError
     }
 
-    /// Visits every sector once, in rotation order after `start`, and
-    /// collects those with reclaimable bytes and (unless `force`) no valid
-    /// bytes. Stops at the first failure and returns it.
-    private func collectPass(startingAfter start: Int, force: Bool) -> KVSError? {
+    /// Collects, in rotation order after `start`, every sector that holds
+    /// only stale data. Stops at the first failure and returns it.
+    private func collectStaleSectors(startingAfter start: Int) -> KVSError? {
+        collectPass(startingAfter: start, includingLiveData: false)
+    }
+
+    /// Collects, in rotation order after `start`, every sector with
+    /// reclaimable bytes, moving its live data. Stops at the first failure
+    /// and returns it.
+    private func collectReclaimableSectors(startingAfter start: Int) -> KVSError? {
+        collectPass(startingAfter: start, includingLiveData: true)
+    }
+
+    /// The two passes in one loop: visits every sector once.
+    private func collectPass(startingAfter start: Int, includingLiveData: Bool) -> KVSError? {
         let count = partition.sectorCount
         for step in 0..<count {
             let sector = (start &+ 1 &+ step) % count
-            if sectors.recoverableBytes(sector) > 0 && (force || sectors.validBytes(sector) == 0) {
+            if sectors.reclaimableBytes(sector) > 0 && (includingLiveData || sectors.validBytes(sector) == 0) {
                 do {
                     try garbageCollectSector(sector, avoiding: AvoidList())
                 } catch {
@@ -152,6 +155,16 @@ extension KeyValueStore {
         }
     }
 
+    /// ``migrateEntriesToPrimaryFormat()``, its error returned beside the
+    /// number of keys rewritten before it.
+    private func migrateEntriesCollectingError() -> (migrated: Int, error: KVSError?) {
+        do {
+            return (try migrateEntriesToPrimaryFormat(), nil)
+        } catch {
+            return (0, error)
+        }
+    }
+
     /// Rewrites every entry whose format is not the primary one, with a new
     /// transaction id, the primary format and the partition's alignment.
     /// - Returns: the number of keys rewritten.
@@ -164,18 +177,18 @@ extension KeyValueStore {
             if entry.header.magic == primary.magic { continue }
             migrated &+= 1
             lastTransactionID &+= 1
-            let header = try updatedHeader(entry, format: primary, transactionID: lastTransactionID)
+            let header = try entry.updated(to: primary, transactionID: lastTransactionID, alignmentUnits: alignmentUnits)
             try reserveAddresses(size: header.entrySize)
             // Reserving may have garbage-collected the old copy elsewhere
             // (spec 7.2 B12): read its current location again.
             let source = try readEntry(descriptor)
-            try copyEntry(header, from: source.address, toSectorAt: reserved[0])
+            try copyEntry(source, as: header, to: reserved[0])
             // The old copies' own size (pw_kvs subtracts the new size, spec 7.2 B11).
             releaseCopies(of: descriptor, size: source.header.entrySize)
             keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                        deleted: keys.isDeleted(descriptor), address: reserved[0])
             for copy in 1..<redundancy {
-                try copyEntry(header, from: source.address, toSectorAt: reserved[copy])
+                try copyEntry(source, as: header, to: reserved[copy])
                 keys.addAddress(descriptor, reserved[copy])
             }
         }

@@ -84,7 +84,7 @@ extension KeyValueStore {
             let address = keys.address(descriptor, copy: copy)
             var span = stored._mutatingExtracting(first: key.count)
             do {
-                try readFlash(at: address &+ EntryHeader.size, into: &span)
+                try io.read(at: address &+ EntryHeader.size, into: &span)
             } catch {
                 failure = failure ?? error
                 continue
@@ -116,13 +116,13 @@ extension KeyValueStore {
     /// (pw_kvs `ReadEntry`); a copy that reads but does not parse marks its
     /// sector corrupt, a copy that cannot be read is skipped.
     /// - Throws: a read error if a copy could not be read, else `.dataLoss`.
-    func readEntry(_ descriptor: Int) throws(KVSError) -> LocatedEntry {
+    func readEntry(_ descriptor: Int) throws(KVSError) -> Entry<Flash> {
         var failure: KVSError? = nil
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
             let readsBefore = failedReads
             do {
-                return LocatedEntry(header: try readHeader(at: address), address: address)
+                return try Entry(readingAt: address, in: io)
             } catch {
                 noteFailedCopy(at: address, error, readsBefore: readsBefore, failure: &failure)
             }
@@ -158,7 +158,7 @@ extension KeyValueStore {
             let address = keys.address(descriptor, copy: copy)
             let readsBefore = failedReads
             do throws(KVSError) {
-                let entry = LocatedEntry(header: try readHeader(at: address), address: address)
+                let entry = try Entry(readingAt: address, in: io)
                 return try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
             } catch .outOfRange {
                 throw .outOfRange
@@ -175,10 +175,10 @@ extension KeyValueStore {
     /// `verifyOnRead`, checks it against the checksum.
     @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
     func readVerifiedValue(
-        _ entry: LocatedEntry, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
+        _ entry: Entry<Flash>, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
     ) throws(KVSError) -> Int {
-        let count = try readValue(entry, into: &buffer, offset: offset)
-        if options.verifyOnRead && offset == 0 && !verifyInMemory(entry.header, key: key, value: buffer.span.extracting(0..<count)) {
+        let count = try entry.readValue(into: &buffer, offset: offset)
+        if options.verifyOnRead && offset == 0 && !entry.checksumMatches(key: key, value: buffer.span.extracting(0..<count)) {
             for index in 0..<count { buffer[index] = 0 }
             throw .dataLoss
         }

@@ -107,7 +107,7 @@ extension KeyValueStore {
             for step in 0..<count {
                 let sector = (sectors.lastNewSector &+ 1 &+ step) % count
                 guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0),
-                      !isAvoided(sector, avoid) else { continue }
+                      !placement.isAvoided(sector, avoid) else { continue }
                 if pass == 1 {
                     for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
                     guard sectors.validBytes(sector) == 0 else { continue }
@@ -129,14 +129,14 @@ extension KeyValueStore {
         let end = sectors.base(of: other) &+ sectorSize
         var address = sectors.base(of: other)
         while address < end {
-            guard let entry = try? loadEntry(at: address) else {
+            guard let (entry, keyHash) = try? Entry.load(at: address, in: io) else {
                 address &+= EntryHeader.size  // past corrupt or unreadable bytes, to the next possible entry
                 continue
             }
             address &+= entry.header.entrySize
-            guard let descriptor = keys.find(hash: entry.hash),
+            guard let descriptor = keys.find(hash: keyHash),
                   keys.transactionID(descriptor) == entry.header.transactionID,
-                  !hasCopy(descriptor, in: other), hasCopy(descriptor, in: sector), isStable(entry) else { continue }
+                  !placement.hasCopy(descriptor, in: other), placement.hasCopy(descriptor, in: sector), entry.isStable() else { continue }
             for copy in 0..<keys.addressCount(descriptor)
             where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
                 keys.replaceAddress(descriptor, copy: copy, with: entry.address)
@@ -167,7 +167,7 @@ extension KeyValueStore {
     /// has `redundancy` copies.
     private func addMissingCopies(_ descriptor: Int) throws(KVSError) {
         let entry = try readEntry(descriptor)
-        try verifyInFlash(entry.header, at: entry.address)
+        try entry.verifyInFlash()
         var retried = false
         while keys.addressCount(descriptor) < redundancy {
             let sector = try sectorForWrite(size: entry.header.entrySize, reservedCount: 0, avoidingCopiesOf: descriptor)
@@ -175,7 +175,7 @@ extension KeyValueStore {
             // Making space may have moved the source copy (spec 7.2 B12).
             let source = try readEntry(descriptor)
             do {
-                try copyEntry(source.header, from: source.address, toSectorAt: destination)
+                try copyEntry(source, as: source.header, to: destination)
             } catch where !retried {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue

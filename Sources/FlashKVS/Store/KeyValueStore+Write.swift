@@ -78,9 +78,9 @@ extension KeyValueStore {
     private func writeEntry(
         key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior priorDescriptor: Int?
     ) throws(KVSError) {
-        let prior: (descriptor: Int, entry: LocatedEntry)?
+        let prior: (descriptor: Int, entry: Entry<Flash>)?
         if let priorDescriptor { prior = (priorDescriptor, try readEntry(priorDescriptor)) } else { prior = nil }
-        if let prior, keys.isDeleted(prior.descriptor) == deleted, valueMatches(prior.entry, value) {
+        if let prior, keys.isDeleted(prior.descriptor) == deleted, prior.entry.valueMatches(value) {
             lastWriteState = .committed
             return
         }
@@ -97,7 +97,9 @@ extension KeyValueStore {
                 throw error
             }
             lastTransactionID &+= 1
-            header = makeHeader(key: key, value: value, deleted: deleted, transactionID: lastTransactionID)
+            header = Entry<Flash>.header(
+                key: key, value: value, deleted: deleted, format: primaryFormat, alignmentUnits: alignmentUnits,
+                transactionID: lastTransactionID)
             lastWriteState = .uncertain
             do {
                 try appendEntry(header, key: key, value: value, at: reserved[0])
@@ -194,7 +196,7 @@ extension KeyValueStore {
                 let avoid = AvoidList(reservedCount: copy)
                 for old in 0..<keys.addressCount(prior.descriptor) {
                     let sector = sectors.sector(of: keys.address(prior.descriptor, copy: old))
-                    if !isAvoided(sector, avoid) && sectors.validBytes(sector) &- prior.entrySize &+ size <= sectorSize {
+                    if !placement.isAvoided(sector, avoid) && sectors.validBytes(sector) &- prior.entrySize &+ size <= sectorSize {
                         freeable &+= 1
                     }
                 }
@@ -211,7 +213,7 @@ extension KeyValueStore {
     /// - Throws: `.resourceExhausted` if no space can be made; a collection error.
     func sectorForWrite(size: Int, reservedCount: Int, avoidingCopiesOf descriptor: Int? = nil) throws(KVSError) -> Int {
         let avoid = AvoidList(reservedCount: reservedCount, descriptor: descriptor)
-        var result = findSpace(size: size, forRelocation: false, avoiding: avoid)
+        var result = findSpace(size: size, avoiding: avoid)
         var rounds = 0
         var collectMore = options.garbageCollectionOnWrite != .disabled
         var repairedCorruptSectors = false
@@ -234,7 +236,7 @@ extension KeyValueStore {
                 _ = collectCorruptSectors(avoiding: avoid)
                 guard madeErased || corruptSectorsRecovered != recoveredBefore else { throw .resourceExhausted }
             }
-            result = findSpace(size: size, forRelocation: false, avoiding: avoid)
+            result = findSpace(size: size, avoiding: avoid)
             rounds &+= 1
             if rounds > partition.sectorCount &+ 2 { throw .resourceExhausted }
         }
@@ -249,30 +251,35 @@ extension KeyValueStore {
         try placeEntry(header, key: key, value: value, copyingFrom: nil, at: address)
     }
 
-    /// Copies `entry` (with `header`, possibly updated) to `destination` and,
-    /// with `verifyOnWrite`, re-reads and verifies the copy; then accounts
-    /// its bytes to the destination sector. A failure marks the destination
-    /// corrupt and sets `errorDetected`.
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    /// Copies `entry` under `header` (its own, or an updated one) to
+    /// `destination` and, with `verifyOnWrite`, re-reads and verifies the
+    /// copy; then accounts its bytes to the destination sector. A failure
+    /// marks the destination corrupt and sets `errorDetected`.
+    #if $Embedded
     @inline(never)
     #endif
-    func copyEntry(_ header: EntryHeader, from source: Int, toSectorAt destination: Int) throws(KVSError) {
-        try placeEntry(header, key: Span(), value: Span(), copyingFrom: source, at: destination)
+    func copyEntry(_ entry: Entry<Flash>, as header: EntryHeader, to destination: Int) throws(KVSError) {
+        try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry, at: destination)
     }
 
     /// Programs an entry at `address` (from `key` and `value`, or with the
-    /// content of the entry at `source`), verifies it with `verifyOnWrite`
-    /// (a copy by re-reading its header) and accounts it to its sector; a
-    /// failure marks the sector corrupt and sets `errorDetected`.
-    @inline(never)  // one copy: smaller device code
+    /// content of `source`), verifies it with `verifyOnWrite` (a copy by
+    /// re-reading its header) and accounts it to its sector; a failure
+    /// marks the sector corrupt and sets `errorDetected`.
+    @inline(never)
     private func placeEntry(
-        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, at address: Int
+        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Entry<Flash>?, at address: Int
     ) throws(KVSError) {
         let sector = sectors.sector(of: address)
         do {
-            try streamEntry(header, key: key, value: value, copyingFrom: source, to: address)
+            if let source {
+                try source.copy(to: address, as: header)
+            } else {
+                try Entry.write(header, key: key, value: value, at: address, in: io)
+            }
             if options.verifyOnWrite {
-                try verifyInFlash(source == nil ? header : try readHeader(at: address), at: address)
+                let written = source == nil ? Entry(header, at: address, in: io) : try Entry(readingAt: address, in: io)
+                try written.verifyInFlash()
             }
         } catch {
             sectors.markCorrupt(sector)

@@ -140,7 +140,7 @@ struct SectorTable {
     func isEmpty(_ sector: Int) -> Bool { writable(sector) == UInt16(truncatingIfNeeded: sectorSize) }
     /// Stale, deleted-but-unneeded and corrupt bytes: what an erase frees.
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func recoverableBytes(_ sector: Int) -> Int { sectorSize &- validBytes(sector) &- writableBytes(sector) }
+    func reclaimableBytes(_ sector: Int) -> Int { sectorSize &- validBytes(sector) &- writableBytes(sector) }
     /// Where the next entry appended to `sector` goes.
     #if $Embedded
     @inline(never)
