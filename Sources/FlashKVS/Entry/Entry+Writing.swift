@@ -28,13 +28,13 @@ extension Entry {
         try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io)
     }
 
-    /// Programs this entry's key and value, streamed from flash (reads of
-    /// up to 256 bytes), under `header` (this entry's, or an
-    /// ``updated(to:transactionID:alignmentUnits:)`` one) at `destination`
+    /// Programs the key and value of the entry at `source`, streamed from
+    /// flash (reads of up to 256 bytes), under `header` (the source's, or
+    /// an ``updated(to:transactionID:alignmentUnits:)`` one) at `destination`
     /// (pw_kvs `Entry::Copy`). Not verified.
     /// - Throws: `.internal` for an alignment above 256; read or write errors.
-    func copy(to destination: Int, as header: EntryHeader) throws(KVSError) {
-        try Self.program(header, key: Span(), value: Span(), copyingFrom: address, to: destination, in: io)
+    static func copy(from source: Int, as header: EntryHeader, to destination: Int, in io: FlashIO<Flash>) throws(KVSError) {
+        try program(header, key: Span(), value: Span(), copyingFrom: source, to: destination, in: io)
     }
 
     /// This entry's header moved to `format` with a new transaction id and
@@ -142,6 +142,7 @@ extension Entry {
         /// Bytes of the part still to take.
         var keep: Int
 
+        @inline(__always)
         init(io: FlashIO<Flash>, alignment: Int, entryAddress: Int, range: Range<Int>) {
             self.io = io
             self.alignment = alignment
@@ -151,6 +152,7 @@ extension Entry {
             self.keep = range.count
         }
 
+        @inline(never)
         mutating func append(_ bytes: Span<UInt8>) throws(KVSError) {
             var index = min(skip, bytes.count)
             skip &-= index

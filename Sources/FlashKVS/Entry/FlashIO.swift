@@ -54,12 +54,18 @@ struct FlashIO<Flash: FlashMemory> {
 
     /// Programs `bytes` at `address` (one program call, no retry).
     /// - Throws: the partition's error.
+    #if $Embedded
+    @inline(never)
+    #endif
     func write(at address: Int, _ bytes: Span<UInt8>) throws(KVSError) {
         try state.pointee.partition.write(at: address, bytes)
     }
 
     /// Erases the sector starting at `address` (one erase call).
     /// - Throws: the partition's error.
+    #if $Embedded
+    @inline(never)
+    #endif
     func eraseSector(at address: Int) throws(KVSError) {
         try state.pointee.partition.erase(at: address)
     }

@@ -247,6 +247,7 @@ extension KeyValueStore {
     /// Writes a new entry at `address` and, with `verifyOnWrite`, checks it
     /// on flash; then accounts its bytes to the sector. A failure marks the
     /// sector corrupt and sets `errorDetected`.
+    /// - Throws: as ``Entry/write(_:key:value:at:in:)`` and ``Entry/verifyInFlash()``.
     func appendEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
         try placeEntry(header, key: key, value: value, copyingFrom: nil, at: address)
     }
@@ -255,25 +256,24 @@ extension KeyValueStore {
     /// `destination` and, with `verifyOnWrite`, re-reads and verifies the
     /// copy; then accounts its bytes to the destination sector. A failure
     /// marks the destination corrupt and sets `errorDetected`.
+    /// - Throws: as ``Entry/copy(from:as:to:in:)`` and ``Entry/verifyInFlash()``.
     #if $Embedded
     @inline(never)
     #endif
     func copyEntry(_ entry: Entry<Flash>, as header: EntryHeader, to destination: Int) throws(KVSError) {
-        try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry, at: destination)
+        try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry.address, at: destination)
     }
 
-    /// Programs an entry at `address` (from `key` and `value`, or with the
-    /// content of `source`), verifies it with `verifyOnWrite` (a copy by
-    /// re-reading its header) and accounts it to its sector; a failure
-    /// marks the sector corrupt and sets `errorDetected`.
+    /// The two operations above in one function (one copy of the failure
+    /// handling and accounting).
     @inline(never)
     private func placeEntry(
-        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Entry<Flash>?, at address: Int
+        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, at address: Int
     ) throws(KVSError) {
         let sector = sectors.sector(of: address)
         do {
             if let source {
-                try source.copy(to: address, as: header)
+                try Entry.copy(from: source, as: header, to: address, in: io)
             } else {
                 try Entry.write(header, key: key, value: value, at: address, in: io)
             }

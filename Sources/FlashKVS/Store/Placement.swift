@@ -26,6 +26,7 @@ struct Placement {
     let reserved: UnsafeMutablePointer<Int>
 
     /// Whether `sector` is in `avoid`.
+    @inline(never)
     func isAvoided(_ sector: Int, _ avoid: AvoidList) -> Bool {
         for copy in 0..<avoid.reservedCount where sectors.sector(of: reserved[copy]) == sector { return true }
         return hasCopy(avoid.descriptor, in: sector) || hasCopy(avoid.relocating, in: sector)
