@@ -1,47 +1,4 @@
 extension KeyValueStore {
-    /// The placement policy over the store's tables.
-    var placement: Placement { Placement(sectors: sectors, keys: keys, reserved: reserved) }
-
-    /// ``Placement/findSpace(size:avoiding:)``, skipping sectors that fail
-    /// ``prepareEmptySector(_:)`` (each is marked corrupt: at most one search per sector).
-    func findSpace(size: Int, avoiding avoid: AvoidList) -> Int? {
-        while let sector = placement.findSpace(size: size, avoiding: avoid) {
-            if prepareEmptySector(sector) { return sector }
-        }
-        return nil
-    }
-
-    /// ``Placement/findSpaceDuringGarbageCollection(size:avoiding:)``,
-    /// skipping sectors that fail ``prepareEmptySector(_:)``.
-    func findSpaceDuringGarbageCollection(size: Int, avoiding avoid: AvoidList) -> Int? {
-        while let sector = placement.findSpaceDuringGarbageCollection(size: size, avoiding: avoid) {
-            if prepareEmptySector(sector) { return sector }
-        }
-        return nil
-    }
-
-    /// Before the first write into `sector`, if it is an empty sector the
-    /// scan did not read through (``SectorTable/isUnverifiedEmpty(_:)``):
-    /// reads it, and erases it if any byte is not erased (it holds nothing
-    /// the store indexes: the debris of an interrupted erase or write).
-    /// - Returns: false if it could not be read or erased; it is then
-    ///   marked corrupt (collected, i.e. erased, by the next repair).
-    /// - Complexity: nothing for other sectors; else reads the sector once
-    ///   (first use after init only) and erases it if needed.
-    func prepareEmptySector(_ sector: Int) -> Bool {
-        guard sectors.isUnverifiedEmpty(sector) else { return true }
-        let base = sectors.base(of: sector)
-        do {
-            if try !io.isErased(from: base, to: base &+ sectorSize) { try io.eraseSector(at: base) }
-            sectors.setVerified(sector, true)
-            return true
-        } catch {
-            sectors.markCorrupt(sector)
-            errorDetected = true
-            return false
-        }
-    }
-
     /// Collects the sector ``Placement/sectorToGarbageCollect(avoiding:)``
     /// chooses (pw_kvs `GarbageCollect`): to make room for a write, live
     /// data is moved if nothing is reclaimable.
@@ -141,6 +98,67 @@ extension KeyValueStore {
             sectors.removeValid(sectors.sector(of: source), entry.header.entrySize)
             keys.replaceAddress(descriptor, copy: copy, with: destination)
             return
+        }
+    }
+
+    /// Recovers an erased sector without copying anything, as needed after
+    /// garbage collection was cut between copying a sector's live entries
+    /// and erasing it (the copies filled the last erased sector; pw_kvs
+    /// stays read-only there for good). Erases the first sector, in
+    /// rotation order, that holds no live data, or else whose every live
+    /// copy has an identical verified copy (same key, same transaction id,
+    /// bytes that read the same twice) in a sector holding no other copy of
+    /// that key: the key table is pointed at those copies first. The sector
+    /// the interrupted collection copied into always qualifies. Sectors in
+    /// `avoid` (those of a write's reserved addresses) are left alone.
+    /// - Returns: whether a sector was erased.
+    /// - Throws: the erase error. O(sectors) passes over the flash's
+    ///   entries, each read and verified; recovery only.
+    func eraseSectorHoldingOnlyDuplicates(avoiding avoid: AvoidList = AvoidList()) throws(KVSError) -> Bool {
+        let count = sectors.count
+        // First a sector without live data, then one whose live copies all
+        // have duplicates.
+        for pass in 0..<2 {
+            for step in 0..<count {
+                let sector = (sectors.lastNewSector &+ 1 &+ step) % count
+                guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0),
+                      !placement.isAvoided(sector, avoid) else { continue }
+                if pass == 1 {
+                    for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
+                    guard sectors.validBytes(sector) == 0 else { continue }
+                }
+                let wasCorrupt = sectors.isCorrupt(sector)
+                try garbageCollectSector(sector, avoiding: AvoidList())
+                if wasCorrupt { corruptSectorsRecovered &+= 1 }
+                return true
+            }
+        }
+        return false
+    }
+
+    /// For each entry of `other` that loads, verifies and reads the same
+    /// twice more (a torn copy's bits may flicker), and is the current
+    /// version of a key with a copy in `sector` and none in `other`: points
+    /// that copy at the entry instead.
+    private func pointCopies(in sector: Int, atDuplicatesIn other: Int) {
+        let end = sectors.base(of: other) &+ sectorSize
+        var address = sectors.base(of: other)
+        while address < end {
+            guard let (entry, keyHash) = try? Entry.load(at: address, in: io) else {
+                address &+= EntryHeader.size  // past corrupt or unreadable bytes, to the next possible entry
+                continue
+            }
+            address &+= entry.header.entrySize
+            guard let descriptor = keys.find(hash: keyHash),
+                  keys.transactionID(descriptor) == entry.header.transactionID,
+                  !placement.hasCopy(descriptor, in: other), placement.hasCopy(descriptor, in: sector), entry.isStable() else { continue }
+            for copy in 0..<keys.addressCount(descriptor)
+            where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+                keys.replaceAddress(descriptor, copy: copy, with: entry.address)
+                sectors.removeValid(sector, entry.header.entrySize)
+                sectors.addValid(other, entry.header.entrySize)
+                break
+            }
         }
     }
 }

@@ -23,11 +23,11 @@ extension KeyValueStore {
         errorDetected = true
         discardingUnindexedData = true
         defer { discardingUnindexedData = false }
-        try scanFlash(deep: true)  // sectors holding entries that do not fit are marked corrupt
+        try scanFlashCheckingEmptySectors()  // sectors holding entries that do not fit are marked corrupt
         discardingUnindexedData = false
         if let error = fixErrors() { throw error }
         // The flash now holds only indexed data: rescan so that the report says so.
-        try scanFlash(deep: true)
+        try scanFlashCheckingEmptySectors()
         if errorDetected, let error = fixErrors() { throw error }
     }
 

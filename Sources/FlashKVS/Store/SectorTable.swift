@@ -70,22 +70,22 @@ struct SectorTable {
     #if $Embedded
     @inline(never)
     #endif
-    private func writable(_ sector: Int) -> UInt16 {
+    private func writableCount(_ sector: Int) -> UInt16 {
         check(sector)
         return counts[2 &* sector]
     }
-    private func valid(_ sector: Int) -> UInt16 {
+    private func validCount(_ sector: Int) -> UInt16 {
         check(sector)
         return counts[2 &* sector &+ 1]
     }
     #if $Embedded
     @inline(never)
     #endif
-    private func setWritable(_ sector: Int, _ value: UInt16) {
+    private func setWritableCount(_ sector: Int, _ value: UInt16) {
         check(sector)
         counts[2 &* sector] = value
     }
-    private func setValid(_ sector: Int, _ value: UInt16) {
+    private func setValidCount(_ sector: Int, _ value: UInt16) {
         check(sector)
         counts[2 &* sector &+ 1] = value
     }
@@ -96,8 +96,8 @@ struct SectorTable {
         self.count = count
         lastNewSector = 0
         for sector in 0..<count {
-            setWritable(sector, UInt16(truncatingIfNeeded: sectorSize))
-            setValid(sector, 0)
+            setWritableCount(sector, UInt16(truncatingIfNeeded: sectorSize))
+            setValidCount(sector, 0)
         }
         unverifiedBits.update(repeating: 0, count: (fields.pointee.capacity &+ 7) / 8)
     }
@@ -128,16 +128,16 @@ struct SectorTable {
     @inline(never)
     #endif
     func writableBytes(_ sector: Int) -> Int {
-        let bytes = writable(sector)
+        let bytes = writableCount(sector)
         return bytes == Self.corruptMarker ? 0 : Int(bytes)
     }
-    func validBytes(_ sector: Int) -> Int { Int(valid(sector)) }
+    func validBytes(_ sector: Int) -> Int { Int(validCount(sector)) }
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func isCorrupt(_ sector: Int) -> Bool { writable(sector) == Self.corruptMarker }
+    func isCorrupt(_ sector: Int) -> Bool { writableCount(sector) == Self.corruptMarker }
     #if $Embedded
     @inline(never)
     #endif
-    func isEmpty(_ sector: Int) -> Bool { writable(sector) == UInt16(truncatingIfNeeded: sectorSize) }
+    func isEmpty(_ sector: Int) -> Bool { writableCount(sector) == UInt16(truncatingIfNeeded: sectorSize) }
     /// Stale, deleted-but-unneeded and corrupt bytes: what an erase frees.
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func reclaimableBytes(_ sector: Int) -> Int { sectorSize &- validBytes(sector) &- writableBytes(sector) }
@@ -150,22 +150,22 @@ struct SectorTable {
     #if $Embedded
     @inline(never)
     #endif
-    func setWritable(_ sector: Int, _ bytes: Int) { setWritable(sector, UInt16(truncatingIfNeeded: bytes)) }
+    func setWritable(_ sector: Int, _ bytes: Int) { setWritableCount(sector, UInt16(truncatingIfNeeded: bytes)) }
     #if $Embedded
     @inline(never)
     #endif
-    func markCorrupt(_ sector: Int) { setWritable(sector, Self.corruptMarker) }
+    func markCorrupt(_ sector: Int) { setWritableCount(sector, Self.corruptMarker) }
     func removeWritable(_ sector: Int, _ bytes: Int) {
         guard !isCorrupt(sector) else { return }
         setWritable(sector, max(writableBytes(sector) &- bytes, 0))
     }
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func addValid(_ sector: Int, _ bytes: Int) {
-        setValid(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) &+ bytes, 0xFFFF)))
+        setValidCount(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) &+ bytes, 0xFFFF)))
     }
     @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
     func removeValid(_ sector: Int, _ bytes: Int) {
-        setValid(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) &- bytes, 0)))
+        setValidCount(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) &- bytes, 0)))
     }
 
     /// The first sector in `range` that is empty or has `size` writable
