@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 // The key table's hash index (tables over `linearSearchLimit` keys):
 // open addressing with linear probing over 16-bit buckets holding
 // descriptor + 1.
@@ -5,7 +13,7 @@
 extension KeyTable {
     /// Hash-index buckets for `capacity` keys: 0 up to ``linearSearchLimit``, else
     /// a power of two at least twice the capacity.
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    #if $Embedded
     @inline(never)
     #endif
     static func indexBuckets(capacity: Int) -> Int {
@@ -37,7 +45,7 @@ extension KeyTable {
         for entry in 0..<count { insertIntoIndex(entry) }
     }
 
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    #if $Embedded
     @inline(never)
     #endif
     func insertIntoIndex(_ descriptor: Int) {

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 /// The store's index of keys: one descriptor per key (deleted keys included),
 /// in pw_kvs key-table order, with up to `redundancy` flash addresses each.
 ///
@@ -69,7 +77,7 @@ struct KeyTable {
     ///   hold is a multiple of 16 below 1 MiB (stored in 2 bytes).
     /// - Precondition: `storage` is aligned for pointers; `1 <= capacity <= 32767`,
     ///   `1 <= redundancy <= 255`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     init(at storage: UnsafeMutableRawPointer, capacity: Int, redundancy: Int, narrowAddresses: Bool) {
         let buckets = Self.indexBuckets(capacity: capacity)
         let byteCount = Self.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
@@ -114,7 +122,7 @@ struct KeyTable {
         check(descriptor)
         return Int(keyInfo[descriptor] & 0x3F)
     }
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    #if $Embedded
     @inline(never)
     #endif
     func isDeleted(_ descriptor: Int) -> Bool {
@@ -125,7 +133,7 @@ struct KeyTable {
     // MARK: Addresses
 
     /// The address in `slot` (descriptor x redundancy + copy), nil if empty.
-    #if $Embedded  // one copy on devices (0.5 kB)
+    #if $Embedded
     @inline(never)
     #endif
     private func address(inSlot slot: Int) -> Int? {
@@ -138,7 +146,7 @@ struct KeyTable {
     }
 
     /// Stores `address` (nil: none) in `slot`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func setAddress(_ address: Int?, inSlot slot: Int) {
         if let narrowAddresses {
             guard let address else { return narrowAddresses[slot] = Self.noNarrowAddress }
@@ -150,7 +158,7 @@ struct KeyTable {
     }
 
     /// Number of flash copies recorded for `descriptor`.
-    #if $Embedded  // one copy on devices (0.3 kB)
+    #if $Embedded
     @inline(never)
     #endif
     func addressCount(_ descriptor: Int) -> Int {
@@ -162,7 +170,7 @@ struct KeyTable {
     }
 
     /// - Precondition: `copy < addressCount(key)`.
-    #if $Embedded  // one copy on devices (0.4 kB)
+    #if $Embedded
     @inline(never)
     #endif
     func address(_ descriptor: Int, copy: Int) -> Int {
@@ -194,7 +202,7 @@ struct KeyTable {
 
     /// Records another copy of `descriptor`'s current version.
     /// - Precondition: fewer than `redundancy` copies recorded.
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(never)
     func addAddress(_ descriptor: Int, _ address: Int) {
         let copy = addressCount(descriptor)
         precondition(copy < redundancy)
@@ -202,7 +210,7 @@ struct KeyTable {
     }
 
     /// Replaces copy `copy` of `descriptor` with `address`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     func replaceAddress(_ descriptor: Int, copy: Int, with address: Int) {
         check(descriptor)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
@@ -210,7 +218,7 @@ struct KeyTable {
     }
 
     /// Forgets copy `copy` of `descriptor`; the last copy takes its slot.
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(never)
     func removeAddress(_ descriptor: Int, copy: Int) {
         let base = descriptor &* redundancy
         let last = addressCount(descriptor) &- 1
@@ -224,7 +232,7 @@ struct KeyTable {
     /// Adds a descriptor with a single address; returns its position.
     /// - Precondition: not full, and no descriptor has `hash`.
     @discardableResult
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    #if $Embedded
     @inline(never)
     #endif
     func append(hash: UInt32, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) -> Int {
@@ -268,7 +276,7 @@ struct KeyTable {
     }
 
     /// Forgets every key.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     func removeAll() {
         for slot in 0..<count &* redundancy { setAddress(nil, inSlot: slot) }
         count = 0

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 // The store's primitives over one key's copies on flash: finding a key,
 // reading the current entry and value from the first good copy, placing
 // a new or copied entry and accounting it, finding space that is safe to
@@ -82,7 +90,7 @@ extension KeyValueStore {
     /// since `readsBefore`) becomes `failure` (the first one is kept); bad
     /// data marks the sector corrupt and leaves `failure` alone (the caller
     /// throws `.dataLoss` when no copy could be read at all).
-    @inline(never)  // one copy: smaller device code
+    @inline(never)
     func noteFailedCopy(at address: Int, _ error: KVSError, readsBefore: Int, failure: inout KVSError?) {
         if failedReads != readsBefore {
             failure = failure ?? error
@@ -121,7 +129,7 @@ extension KeyValueStore {
 
     /// Reads `entry`'s value and, for a complete read from offset 0 with
     /// `verifyOnRead`, checks it against the checksum.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     func readVerifiedValue(
         _ entry: Entry<Flash>, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
     ) throws(KVSError) -> Int {
@@ -135,7 +143,7 @@ extension KeyValueStore {
 
     /// Stops counting `size` bytes of each of `descriptor`'s copies as valid
     /// data of their sectors (its version is being replaced or forgotten).
-    @inline(never)  // one copy: smaller device code
+    @inline(never)
     func releaseCopies(of descriptor: Int, size: Int) {
         for copy in 0..<keys.addressCount(descriptor) {
             sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), size)

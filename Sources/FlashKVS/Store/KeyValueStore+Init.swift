@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 // Opening the store: checks the configuration, scans the flash, repairs
 // per the options (KeyValueStore+Recovery.swift).
 
@@ -25,7 +33,7 @@ extension KeyValueStore {
     /// - Complexity: reads every entry once (header, then the rest in one
     ///   read per 256 bytes), one header per key, and the erased tail of
     ///   partly written sectors; O(entries) with O(1) key-table inserts.
-    #if !$Embedded  // Embedded builds specialize everything anyway
+    #if !$Embedded
     @_specialize(exported: true, where Flash == RAMFlash)
     #endif
     public func initialize() throws(KVSError) {

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 extension KeyValueStore {
     /// Garbage-collects one sector with reclaimable bytes, repairing
     /// detected errors first unless recovery is `.manual`. Live data is
@@ -32,7 +40,7 @@ extension KeyValueStore {
     }
 
     /// Throws unless maintenance may write and erase.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func checkMaintenanceAllowed() throws(KVSError) {
         guard state != .notInitialized else { throw .failedPrecondition }
         if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
@@ -83,7 +91,7 @@ extension KeyValueStore {
 
     /// Checks that maintenance may run, then repairs detected errors (in
     /// every recovery mode).
-    @inline(never)  // one copy: smaller device code
+    @inline(never)
     private func prepareFullMaintenance() throws(KVSError) {
         try checkMaintenanceAllowed()
         if checkForErrors() { try repair() }
@@ -141,7 +149,7 @@ extension KeyValueStore {
     /// Forgets deleted keys: their entries stop counting as valid, so the
     /// next collection erases them. Must follow a forced collection pass
     /// (no older version of the key may remain on flash).
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func removeDeletedKeys() throws(KVSError) {
         var descriptor = 0
         while descriptor < keys.count {
@@ -168,7 +176,7 @@ extension KeyValueStore {
     /// Rewrites every entry whose format is not the primary one, with a new
     /// transaction id, the primary format and the partition's alignment.
     /// - Returns: the number of keys rewritten.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func migrateEntriesToPrimaryFormat() throws(KVSError) -> Int {
         var migrated = 0
         let primary = primaryFormat

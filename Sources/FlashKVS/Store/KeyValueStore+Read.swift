@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 extension KeyValueStore {
     /// Reads the value of `key` from `offset` into `buffer`.
     ///
@@ -16,7 +24,7 @@ extension KeyValueStore {
     ///   bytes read are zeroed).
     /// - Complexity: O(1) lookup; reads key, header and value (3 reads).
     @discardableResult
-    #if !$Embedded  // Embedded builds specialize everything anyway
+    #if !$Embedded
     @_specialize(exported: true, where Flash == RAMFlash)
     #endif
     public func get(_ key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 extension KeyValueStore {
     /// Looks for known problems: a corrupt sector, or (with redundancy) a
     /// key with missing copies; records them in ``errorDetected``.
@@ -87,7 +95,7 @@ extension KeyValueStore {
     }
 
     /// Writes missing copies of every key that has fewer than `redundancy`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func ensureRedundancy() -> KVSError? {
         guard redundancy > 1 else { return nil }
         var firstError: KVSError? = nil

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 extension KeyValueStore {
     /// Stores `value` under `key`, replacing any previous value.
     ///
@@ -16,7 +24,7 @@ extension KeyValueStore {
     /// - Complexity: O(1) lookup; when no garbage collection is needed,
     ///   4 flash reads (key, header, old value, verification) and 1 write
     ///   per copy of an entry up to 256 bytes.
-    #if !$Embedded  // Embedded builds specialize everything anyway
+    #if !$Embedded
     @_specialize(exported: true, where Flash == RAMFlash)
     #endif
     public func put(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
@@ -50,7 +58,7 @@ extension KeyValueStore {
     /// - Throws: `.invalidArgument` for a bad key; `.failedPrecondition`
     ///   unless ready; `.notFound` if the key is absent or already deleted
     ///   (nothing is written); otherwise as ``put(_:_:)``.
-    #if !$Embedded  // Embedded builds specialize everything anyway
+    #if !$Embedded
     @_specialize(exported: true, where Flash == RAMFlash)
     #endif
     public func delete(_ key: Span<UInt8>) throws(KVSError) {
@@ -61,7 +69,7 @@ extension KeyValueStore {
         try writeEntry(key: key, value: Span(), deleted: true, prior: descriptor)
     }
 
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func writeNewKey(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
         if keys.isFull && options.garbageCollectionOnWrite == .asManySectorsAsNeeded {
             try makeRoomInKeyTable()
