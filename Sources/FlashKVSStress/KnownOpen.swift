@@ -6,10 +6,12 @@
 public enum KnownOpen: CaseIterable, Sendable {
     /// A large write refused with `.resourceExhausted` after a fault, with
     /// fewer reclaimable bytes than the write's copies need: the data
-    /// survived and the store takes other writes, but its greedy placement
-    /// (pw_kvs's) cannot fit this entry's copies into distinct sectors
-    /// beside the erased reserve in the layout the recovery left, where the
-    /// history without the fault could; only moving live data around would.
+    /// survived and the store takes other writes. A new version whose later
+    /// copies fit only once the old version is released is written (its
+    /// first copy commits, then the old copies' sectors are collected);
+    /// what remains is a first copy with no room beside the erased reserve,
+    /// seen on 3 sectors with redundancy 2 after a heavy maintenance that
+    /// persistent read errors stopped before it dropped the tombstones.
     case layoutLimitsLargeWrite
     /// Checksum none, an erase cut in the sweep's `eraseTailOnly` state
     /// (the sector's start intact, its tail erased): an entry cut through
@@ -21,7 +23,7 @@ public enum KnownOpen: CaseIterable, Sendable {
     public var summary: String {
         switch self {
         case .layoutLimitsLargeWrite:
-            "a large write refused for space after a fault, fewer bytes reclaimable than its copies need (greedy placement; the data is intact)"
+            "a large write refused for space after a fault, fewer bytes reclaimable than its copies need (no room for the first copy beside the erased reserve; the data is intact)"
         case .noChecksumEraseTailOnly:
             "checksum none, erase cut with its start intact (eraseTailOnly): an entry damaged in place cannot be detected"
         }

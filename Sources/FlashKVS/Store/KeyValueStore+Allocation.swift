@@ -1,20 +1,15 @@
+// Code size: `roomAfterRelease` is rarely run and kept out of the put
+// path (`@inline(never)`); Docs/EMBEDDED.md, "Code size".
+//
 // Room for new entries: a sector per copy, garbage-collecting as the
 // options allow (writes, format migration and restored copies use it).
 // Calls down into garbage collection and the primitives.
 
 extension KeyValueStore {
     /// Reserves in `reserved` one address per copy for an entry of
-    /// `size` bytes, each in a different sector, garbage-collecting as allowed.
-    func reserveAddresses(size: Int) throws(KVSError) {
-        for copy in 0..<redundancy {
-            let sector = try sectorForWrite(size: size, reservedCount: copy)
-            reserved[copy] = sectors.nextWritableAddress(sector)
-        }
-    }
-
-    /// Reserves addresses as ``reserveAddresses(size:)`` does for a new
-    /// version of a key whose current version (`prior`: its descriptor and
-    /// entry size) is on flash, but stops early, with at least the first
+    /// `size` bytes, each in a different sector, garbage-collecting as
+    /// allowed. For a new version of a key whose current version (`prior`:
+    /// its descriptor and entry size) is on flash, it may stop early, with at least the first
     /// copy reserved, when the other copies fit only once the prior
     /// version's copies are released: a value large next to the sectors
     /// that every sector's live data leaves no room for beside the old
@@ -30,21 +25,31 @@ extension KeyValueStore {
             do throws(KVSError) {
                 let sector = try sectorForWrite(size: size, reservedCount: copy)
                 reserved[copy] = sectors.nextWritableAddress(sector)
-            } catch .resourceExhausted where copy > 0 && sectors.hasEmptySector {
-                guard let prior else { throw .resourceExhausted }
-                var freeable = 0
-                let avoid = AvoidList(reservedCount: copy)
-                for old in 0..<keys.addressCount(prior.descriptor) {
-                    let sector = sectors.sector(of: keys.address(prior.descriptor, copy: old))
-                    if !placement.isAvoided(sector, avoid) && sectors.validBytes(sector) &- prior.entrySize &+ size <= sectorSize {
-                        freeable &+= 1
-                    }
-                }
-                guard freeable >= redundancy &- copy else { throw .resourceExhausted }
+            } catch {
+                guard error == .resourceExhausted, copy > 0, let prior,
+                      roomAfterRelease(of: prior.descriptor, entrySize: prior.entrySize, for: size, reservedCount: copy)
+                        >= redundancy &- copy
+                else { throw error }
                 return copy
             }
         }
         return redundancy
+    }
+
+    /// How many sectors holding a copy of `descriptor` (of `entrySize`
+    /// bytes), none of the first `reservedCount` reserved addresses',
+    /// would have room for `size` bytes once that copy is released; 0
+    /// without an erased sector to collect them into. O(redundancy²).
+    @inline(never)
+    private func roomAfterRelease(of descriptor: Int, entrySize: Int, for size: Int, reservedCount: Int) -> Int {
+        guard sectors.hasEmptySector else { return 0 }
+        var count = 0
+        copies: for copy in 0..<keys.addressCount(descriptor) {
+            let sector = sectors.sector(of: keys.address(descriptor, copy: copy))
+            for other in 0..<reservedCount where sectors.sector(of: reserved[other]) == sector { continue copies }
+            if sectors.validBytes(sector) &- entrySize &+ size <= sectorSize { count &+= 1 }
+        }
+        return count
     }
 
     /// A sector with room for `size` bytes (pw_kvs `GetSectorForWrite`),

@@ -186,7 +186,7 @@ extension KeyValueStore {
             migrated &+= 1
             lastTransactionID &+= 1
             let header = try entry.updated(to: primary, transactionID: lastTransactionID, alignmentUnits: alignmentUnits)
-            try reserveAddresses(size: header.entrySize)
+            _ = try reserveAddresses(size: header.entrySize, replacing: nil)  // every copy
             // Reserving may have garbage-collected the old copy elsewhere
             // (spec 7.2 B12): read its current location again.
             let source = try readEntry(descriptor)
