@@ -45,7 +45,11 @@ struct Entry<Flash: FlashMemory> {
     /// - Returns: the entry and the hash of its key as read from flash.
     /// - Throws: `.notFound` at erased space (or where a header would cross
     ///   the sector end); `.dataLoss` for a corrupt entry; the read error.
+    #if $Embedded
     @inline(never)
+    #else
+    @inline(__always)
+    #endif
     static func load(at address: Int, in io: FlashIO<Flash>) throws(KVSError) -> (entry: Entry, keyHash: UInt32) {
         let sectorSize = io.sectorSize
         guard address % sectorSize &+ EntryHeader.size <= sectorSize else { throw .notFound }
@@ -178,7 +182,11 @@ struct Entry<Flash: FlashMemory> {
     /// Whether two more reads of the whole entry return the same bytes
     /// (unstable bits of a torn program flicker). Two passes of reads of up
     /// to 256 bytes; a read error counts as unstable.
+    #if $Embedded
     @inline(never)
+    #else
+    @inline(__always)
+    #endif
     func isStable() -> Bool {
         guard let first = try? fingerprint(), let second = try? fingerprint() else { return false }
         return first == second

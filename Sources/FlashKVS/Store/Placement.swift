@@ -34,7 +34,9 @@ struct Placement {
     let reserved: UnsafeMutablePointer<Int>
 
     /// Whether `sector` is in `avoid`.
+    #if $Embedded
     @inline(never)
+    #endif
     func isAvoided(_ sector: Int, _ avoid: AvoidList) -> Bool {
         for copy in 0..<avoid.reservedCount where sectors.sector(of: reserved[copy]) == sector { return true }
         return hasCopy(avoid.descriptor, in: sector) || hasCopy(avoid.relocating, in: sector)
