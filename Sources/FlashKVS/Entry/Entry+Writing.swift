@@ -152,7 +152,9 @@ extension Entry {
             self.keep = range.count
         }
 
+        #if $Embedded
         @inline(never)
+        #endif
         mutating func append(_ bytes: Span<UInt8>) throws(KVSError) {
             var index = min(skip, bytes.count)
             skip &-= index
