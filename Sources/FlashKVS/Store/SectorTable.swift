@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 /// Per-sector accounting in RAM: the erased tail (`writable`) and the bytes
 /// of copies the key table points to (`valid`), 4 bytes per sector in the
 /// store's storage, a bit per sector for empty sectors not yet checked to
@@ -51,7 +59,7 @@ struct SectorTable {
     /// Creates a table of `capacity` erased sectors in the first
     /// ``byteCount(capacity:)`` bytes of `storage`, which the store owns (and frees).
     /// - Precondition: `storage` is aligned for pointers.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     init(at storage: UnsafeMutableRawPointer, sectorSize: Int, capacity: Int) {
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
         fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity))
@@ -70,34 +78,34 @@ struct SectorTable {
     #if $Embedded
     @inline(never)
     #endif
-    private func writable(_ sector: Int) -> UInt16 {
+    private func writableCount(_ sector: Int) -> UInt16 {
         check(sector)
         return counts[2 &* sector]
     }
-    private func valid(_ sector: Int) -> UInt16 {
+    private func validCount(_ sector: Int) -> UInt16 {
         check(sector)
         return counts[2 &* sector &+ 1]
     }
     #if $Embedded
     @inline(never)
     #endif
-    private func setWritable(_ sector: Int, _ value: UInt16) {
+    private func setWritableCount(_ sector: Int, _ value: UInt16) {
         check(sector)
         counts[2 &* sector] = value
     }
-    private func setValid(_ sector: Int, _ value: UInt16) {
+    private func setValidCount(_ sector: Int, _ value: UInt16) {
         check(sector)
         counts[2 &* sector &+ 1] = value
     }
 
     /// Marks `count` sectors erased and empty.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     func reset(count: Int) {
         self.count = count
         lastNewSector = 0
         for sector in 0..<count {
-            setWritable(sector, UInt16(truncatingIfNeeded: sectorSize))
-            setValid(sector, 0)
+            setWritableCount(sector, UInt16(truncatingIfNeeded: sectorSize))
+            setValidCount(sector, 0)
         }
         unverifiedBits.update(repeating: 0, count: (fields.pointee.capacity &+ 7) / 8)
     }
@@ -124,23 +132,23 @@ struct SectorTable {
     func sector(of address: Int) -> Int { address / sectorSize }
     func base(of sector: Int) -> Int { sector &* sectorSize }
 
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
-    @inline(never)
-    #endif
-    func writableBytes(_ sector: Int) -> Int {
-        let bytes = writable(sector)
-        return bytes == Self.corruptMarker ? 0 : Int(bytes)
-    }
-    func validBytes(_ sector: Int) -> Int { Int(valid(sector)) }
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func isCorrupt(_ sector: Int) -> Bool { writable(sector) == Self.corruptMarker }
     #if $Embedded
     @inline(never)
     #endif
-    func isEmpty(_ sector: Int) -> Bool { writable(sector) == UInt16(truncatingIfNeeded: sectorSize) }
+    func writableBytes(_ sector: Int) -> Int {
+        let bytes = writableCount(sector)
+        return bytes == Self.corruptMarker ? 0 : Int(bytes)
+    }
+    func validBytes(_ sector: Int) -> Int { Int(validCount(sector)) }
+    @inline(never)
+    func isCorrupt(_ sector: Int) -> Bool { writableCount(sector) == Self.corruptMarker }
+    #if $Embedded
+    @inline(never)
+    #endif
+    func isEmpty(_ sector: Int) -> Bool { writableCount(sector) == UInt16(truncatingIfNeeded: sectorSize) }
     /// Stale, deleted-but-unneeded and corrupt bytes: what an erase frees.
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func recoverableBytes(_ sector: Int) -> Int { sectorSize &- validBytes(sector) &- writableBytes(sector) }
+    @inline(never)
+    func reclaimableBytes(_ sector: Int) -> Int { sectorSize &- validBytes(sector) &- writableBytes(sector) }
     /// Where the next entry appended to `sector` goes.
     #if $Embedded
     @inline(never)
@@ -150,22 +158,22 @@ struct SectorTable {
     #if $Embedded
     @inline(never)
     #endif
-    func setWritable(_ sector: Int, _ bytes: Int) { setWritable(sector, UInt16(truncatingIfNeeded: bytes)) }
+    func setWritable(_ sector: Int, _ bytes: Int) { setWritableCount(sector, UInt16(truncatingIfNeeded: bytes)) }
     #if $Embedded
     @inline(never)
     #endif
-    func markCorrupt(_ sector: Int) { setWritable(sector, Self.corruptMarker) }
+    func markCorrupt(_ sector: Int) { setWritableCount(sector, Self.corruptMarker) }
     func removeWritable(_ sector: Int, _ bytes: Int) {
         guard !isCorrupt(sector) else { return }
         setWritable(sector, max(writableBytes(sector) &- bytes, 0))
     }
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(never)
     func addValid(_ sector: Int, _ bytes: Int) {
-        setValid(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) &+ bytes, 0xFFFF)))
+        setValidCount(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) &+ bytes, 0xFFFF)))
     }
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(never)
     func removeValid(_ sector: Int, _ bytes: Int) {
-        setValid(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) &- bytes, 0)))
+        setValidCount(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) &- bytes, 0)))
     }
 
     /// The first sector in `range` that is empty or has `size` writable
@@ -188,7 +196,7 @@ struct SectorTable {
     }
 
     /// Whether any of the first `count` sectors is empty.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     var hasEmptySector: Bool {
         for sector in 0..<count where isEmpty(sector) { return true }
         return false
