@@ -127,6 +127,11 @@ public struct PowerLossSweep {
     public var afterCut: (@Sendable (RAMFlash) -> Void)?
     /// Only these cut points (nil: all); for reproducing one scenario.
     public var onlyCutPoints: Range<Int>?
+    /// Programs inside a run of contiguous programs (one entry streamed in
+    /// chunks) are cut only at every `programStride`-th; the first and
+    /// last program of each run (the header is programmed last) and every
+    /// erase are always cut. 1: every program.
+    public var programStride = 1
 
     public init(_ workload: SweepWorkload, secondCutInterval: Int = 1) {
         self.workload = workload
@@ -155,6 +160,13 @@ public struct PowerLossSweep {
         var scenario = 0
         for (index, operation) in cutPoints.enumerated() {
             if let only = onlyCutPoints, !only.contains(index) { continue }
+            if programStride > 1 && !operation.isErase && index % programStride != 0
+                && index > 0 && index + 1 < cutPoints.count {
+                let previous = cutPoints[index - 1], next = cutPoints[index + 1]
+                let continues = !previous.isErase && previous.address + previous.length == operation.address
+                let continued = !next.isErase && operation.address + operation.length == next.address
+                if continues && continued { continue }
+            }
             let states = operation.isErase ? CutState.eraseStates : CutState.programStates
             for state in states {
                 scenario += 1

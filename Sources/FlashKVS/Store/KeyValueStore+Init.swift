@@ -23,7 +23,7 @@ extension KeyValueStore {
     ///   `maxSectors` sectors, or no more sectors than `redundancy` (the
     ///   copies of an entry go to distinct sectors and one sector stays
     ///   erased for garbage collection: at least 2, and redundancy + 1), or
-    ///   sectors over 65534 bytes (the store stays uninitialized); the read
+    ///   sectors of 2 GiB or more (the store stays uninitialized); the read
     ///   error if the flash keeps failing to read (likewise); otherwise, with the store left in
     ///   `.needsMaintenance` (readable, not writable):
     ///   `.resourceExhausted` if the flash holds more keys than `capacity`;
@@ -41,7 +41,7 @@ extension KeyValueStore {
         errorDetected = false
         lastTransactionID = 0
         guard partition.sectorCount <= maxSectors, partition.sectorCount >= max(2, redundancy &+ 1),
-              sectorSize <= 65534 else {
+              sectorSize < 0x7FFF_FFFF else {
             throw .failedPrecondition
         }
         try rebuildAndRepair()

@@ -12,8 +12,8 @@ extension KeyValueStore {
     /// Writes one entry per copy (redundancy), each in a different sector,
     /// garbage-collecting first if the options allow and space is short.
     /// A value byte-identical to the stored one writes nothing.
-    /// - Throws: `.invalidArgument` for a bad key or a value too large for
-    ///   a sector; `.failedPrecondition` unless ready; `.alreadyExists` if
+    /// - Throws: `.invalidArgument` for a bad key, or a value over 65534
+    ///   bytes (the header's 16-bit size field) or too large for a sector; `.failedPrecondition` unless ready; `.alreadyExists` if
     ///   another stored key has the same hash; `.resourceExhausted` if the
     ///   key table is full or no space can be found; `.dataLoss` if the
     ///   existing entry cannot be read or a written copy does not verify;
@@ -31,7 +31,8 @@ extension KeyValueStore {
         lastWriteState = .notWritten
         try checkKey(key)
         guard state == .ready else { throw .failedPrecondition }
-        guard value.count <= sectorSize, alignUp(EntryHeader.size &+ key.count &+ value.count, entryAlignment) <= sectorSize
+        guard value.count < Int(EntryHeader.tombstoneValueSize),
+              alignUp(EntryHeader.size &+ key.count &+ value.count, entryAlignment) <= sectorSize
         else {
             throw .invalidArgument
         }

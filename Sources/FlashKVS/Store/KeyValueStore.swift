@@ -155,7 +155,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
         let keysStart = ioStart &+ alignUp(MemoryLayout<FlashIO<Flash>.State>.stride, 8)
         let sectorsStart = keysStart &+ alignUp(
             KeyTable.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses), 8)
-        let reservedStart = sectorsStart &+ alignUp(SectorTable.byteCount(capacity: maxSectors), 8)
+        let reservedStart = sectorsStart &+ alignUp(SectorTable.byteCount(capacity: maxSectors, sectorSize: partition.sectorSize), 8)
         let storage = UnsafeMutableRawPointer.allocate(
             byteCount: reservedStart &+ MemoryLayout<Int>.stride &* redundancy,
             alignment: max(MemoryLayout<MutableState>.alignment, MemoryLayout<FlashIO<Flash>.State>.alignment, 8))
@@ -196,8 +196,9 @@ public final class KeyValueStore<Flash: FlashMemory> {
     public var totalEntriesWithDeleted: Int { keys.count }
     /// The newest transaction id (each written entry takes the next one).
     public var transactionCount: UInt32 { lastTransactionID }
-    /// Largest key length plus value length that fits one sector.
-    public var maxKeyValueSize: Int { partition.sectorSize &- EntryHeader.size }
+    /// Largest key length plus value length that fits one sector (at most
+    /// 63 + 65534: the header's key-length and value-size fields).
+    public var maxKeyValueSize: Int { min(partition.sectorSize &- EntryHeader.size, 63 &+ 65534) }
     /// The format new entries are written in.
     public var primaryFormat: EntryFormat { formats[0] }
 
