@@ -169,6 +169,8 @@ def reference_entry_points(binary):
     offset) const and KeyValueStore::PutBytes (the out-of-line body of every Put)."""
     found = {}
     for symbol in symbols(binary):
+        if "." in symbol:
+            continue  # compiler fragments such as `.cold` (g++ -O2), not the entry point
         if symbol.startswith("_ZNK2pw3kvs13KeyValueStore3GetESt17basic_string_view") and "EntryMetadata" not in symbol:
             found["get"] = symbol
         elif symbol.startswith("_ZN2pw3kvs13KeyValueStore8PutBytesE"):

@@ -28,6 +28,25 @@ struct CLICommandTests: ImageSuite {
         #expect(try directory.read("flash.img").count == 2048)
     }
 
+    @Test func sectorsAbove64KiBWorkThroughTheTool() throws {
+        let geometry = ["--sectors", "3", "--sector-size", "131072"]
+        let created = try run(["create", "IMG"] + geometry)
+        CLIFixtures.expectSuccess(created)
+        #expect(created.output.contains("3 sectors x 131072 bytes"))
+        #expect(try directory.read("flash.img").count == 3 * 131072)
+        // A value larger than 64 KiB of entries per sector: three 30000-byte values share one sector.
+        for key in ["a", "b", "c"] {
+            CLIFixtures.expectSuccess(try run(["put", "IMG", key, String(repeating: key, count: 30000)] + geometry))
+        }
+        let listed = try run(["list", "IMG"] + geometry)
+        CLIFixtures.expectSuccess(listed)
+        #expect(["a", "b", "c"].allSatisfy { listed.output.contains($0) })
+        #expect(try run(["get", "IMG", "b"] + geometry).output == String(repeating: "b", count: 30000))
+        CLIFixtures.expectSuccess(try run(["verify", "IMG"] + geometry))
+        CLIFixtures.expectFailure(try run(["create", "IMG", "--sectors", "3", "--sector-size", "\((1 << 30) + 16)", "--force"]),
+                                  .badArgument, containing: "--sector-size")
+    }
+
     @Test func putCreatesAMissingImageAndGetReadsTheValueBack() throws {
         CLIFixtures.expectSuccess(try run("put", "IMG", "greeting", "hello world", "--sectors", "4", "--sector-size", "512"))
         #expect(try directory.read("flash.img").count == 2048)

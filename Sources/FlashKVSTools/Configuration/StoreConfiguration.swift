@@ -110,8 +110,8 @@ public struct StoreConfiguration: Equatable, Sendable {
             throw ConfigurationError(
                 "--alignment \(alignment) is not supported: it must divide 16 (1, 2, 4, 8, 16) or be a multiple of 16 up to 256")
         }
-        guard sectorSize >= 32, sectorSize <= 65534 else {
-            throw ConfigurationError("--sector-size \(sectorSize) is out of range: the store supports 32...65534 bytes")
+        guard sectorSize >= 32, sectorSize <= 1 << 30 else {
+            throw ConfigurationError("--sector-size \(sectorSize) is out of range: the tool supports 32 bytes to 1 GiB")
         }
         guard sectorSize % alignment == 0 else {
             throw ConfigurationError("--sector-size \(sectorSize) is not a multiple of --alignment \(alignment)")

@@ -31,7 +31,7 @@ public final class StoreSession<Flash: FlashMemory> {
     /// - Throws: `.invalidArgument` when the store rejects the
     ///   configuration; `.failedPrecondition` when the geometry is outside
     ///   the store's limits (fewer than 2 sectors, more than 65535, sectors
-    ///   over 65534 bytes). Errors found on flash are not thrown but kept
+    ///   of 2 GiB or more). Errors found on flash are not thrown but kept
     ///   in ``initializationError``.
     public init(
         flash: Flash, configuration: StoreConfiguration, writable: Bool, recovery: Options.Recovery = .manual
