@@ -46,6 +46,7 @@ extension KeyValueStore {
     ///   then `.notInitialized`).
     private func load() throws(KVSError) {
         let onlyCopiesMissing = try scanFlash(deep: false)
+        if let rollBackTornBatch = mutable.pointee.batchRecovery { rollBackTornBatch(self) }
         if errorDetected {
             state = .needsMaintenance
             if options.recovery != .manual && !lastScan.holdsUnindexedData {

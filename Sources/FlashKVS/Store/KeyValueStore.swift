@@ -120,6 +120,12 @@ public final class KeyValueStore<Flash: FlashMemory> {
         var missingRedundantEntriesRecovered: Int = 0
         var failedReads: Int = 0
         var lastReadError: KVSError = .unavailable
+        /// Set by ``enableBatches()``: rolls back a torn batch after the
+        /// init scan (KeyValueStore+BatchRecovery.swift). Nil in firmware
+        /// that never calls it, which then links no batch code.
+        var batchRecovery: ((KeyValueStore<Flash>) -> Void)? = nil
+        /// Whether the last scan ran `batchRecovery`.
+        var batchesChecked = false
     }
 
     /// Creates a store over `partition`. Does no flash I/O.

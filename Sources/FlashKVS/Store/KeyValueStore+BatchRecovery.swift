@@ -1,0 +1,325 @@
+// Writing a batch's records and rolling back a torn batch (Docs/BATCHES.md).
+extension KeyValueStore {
+    /// Enables ``commit(_:)``: from now on every scan of the flash
+    /// (``initialize()``, and the rebuild after a failed write) rolls back
+    /// a torn batch before anything else is repaired. Call it before
+    /// ``initialize()``, on every start, in firmware that uses batches;
+    /// firmware that never calls it links no batch code.
+    public func enableBatches() {
+        mutable.pointee.batchRecovery = { store in store.rollBackTornBatch() }
+    }
+
+    // MARK: Planning
+
+    /// Records of a batch, in the order the plan places them: the intent,
+    /// the members, the commit, then a rollback of every member and its
+    /// resolution record (what init writes after a cut, at worst).
+    func batchRecordCount(_ batch: Batch) -> Int {
+        var members = 0
+        for index in 0..<batch.count where batch.operations[index].isMember { members &+= 1 }
+        return 2 &* members &+ 3
+    }
+
+    /// One copy of record `record` (see ``batchRecordCount(_:)``).
+    func batchRecordSize(_ batch: Batch, _ record: Int) -> Int {
+        let members = (batchRecordCount(batch) &- 3) / 2
+        if record == 0 { return batchEntrySize(keyLength: 4, valueSize: BatchRecord.valueSize) }
+        if record == members &+ 1 || record == 2 &* members &+ 2 { return batchEntrySize(keyLength: 4, valueSize: nil) }
+        let restoring = record > members
+        var wanted = restoring ? record &- members &- 2 : record &- 1
+        for index in 0..<batch.count where batch.operations[index].isMember {
+            if wanted == 0 {
+                return restoring ? batch.operations[index].restoreSize : batch.operations[index].entrySize
+            }
+            wanted &-= 1
+        }
+        return 0
+    }
+
+    /// Whether every record of the batch fits, each copy in a distinct
+    /// sector, in the sectors' writable space without garbage collection,
+    /// with one erased sector kept (the placement a write would choose,
+    /// simulated on the sector table and undone). Erases nothing but the
+    /// debris ``prepareEmptySector(_:)`` finds. A plan touching more than
+    /// 32 sectors counts as not fitting. O(records x redundancy x sectors).
+    func batchFits(_ batch: Batch) -> Bool {
+        var touched = InlineArray<32, Int>(repeating: 0)
+        var original = InlineArray<32, Int>(repeating: 0)
+        var touchedCount = 0
+        let lastNewSector = sectors.lastNewSector
+        var fits = true
+        records: for record in 0..<batchRecordCount(batch) {
+            let size = batchRecordSize(batch, record)
+            for copy in 0..<redundancy {
+                guard let sector = findSpace(size: size, forRelocation: false, avoiding: AvoidList(reservedCount: copy))
+                else {
+                    fits = false
+                    break records
+                }
+                reserved[copy] = sectors.nextWritableAddress(sector)
+            }
+            for copy in 0..<redundancy {
+                let sector = sectors.sector(of: reserved[copy])
+                var seen = false
+                for index in 0..<touchedCount where touched[index] == sector { seen = true }
+                if !seen {
+                    guard touchedCount < 32 else {
+                        fits = false
+                        break records
+                    }
+                    touched[touchedCount] = sector
+                    original[touchedCount] = sectors.writableBytes(sector)
+                    touchedCount &+= 1
+                }
+                sectors.removeWritable(sector, size)
+            }
+        }
+        for index in 0..<touchedCount { sectors.setWritable(touched[index], original[index]) }
+        sectors.lastNewSector = lastNewSector
+        return fits
+    }
+
+    // MARK: Writing
+
+    /// Reserves one address per copy for `size` bytes without garbage
+    /// collection (each copy in its own sector, one erased sector kept;
+    /// with `useReserve`, a rollback may also take that sector).
+    /// - Throws: `.resourceExhausted`.
+    private func reserveBatchAddresses(size: Int, useReserve: Bool) throws(KVSError) {
+        for copy in 0..<redundancy {
+            let avoid = AvoidList(reservedCount: copy)
+            guard let sector = findSpace(size: size, forRelocation: false, avoiding: avoid)
+                ?? (useReserve ? findSpace(size: size, forRelocation: true, avoiding: avoid) : nil)
+            else { throw .resourceExhausted }
+            reserved[copy] = sectors.nextWritableAddress(sector)
+        }
+    }
+
+    /// Writes one record of a batch with exactly `transactionID` (no
+    /// retry under another id, no garbage collection): every copy, copy 0
+    /// first, then the tables. A failure leaves the tables to be rebuilt.
+    /// - Throws: `.resourceExhausted` (no space or key slot), a read or
+    ///   write error. Flash: 1 to 3 reads, one entry programmed per copy.
+    func writeBatchEntry(_ key: Span<UInt8>, _ value: Span<UInt8>, deleted: Bool, transactionID: UInt32)
+        throws(KVSError)
+    {
+        var prior: LocatedEntry? = nil
+        var descriptor: Int? = nil
+        do throws(KVSError) {
+            let found = try findEntry(key)
+            descriptor = found
+            prior = try readEntry(found)
+        } catch .notFound {}
+        if descriptor == nil && keys.isFull { throw .resourceExhausted }
+        let header = makeHeader(key: key, value: value, deleted: deleted, transactionID: transactionID)
+        try reserveBatchAddresses(size: header.entrySize, useReserve: false)
+        lastTransactionID = max(lastTransactionID, transactionID)
+        try appendEntry(header, key: key, value: value, at: reserved[0])
+        let updated: Int
+        if let descriptor, let prior {
+            releaseCopies(of: descriptor, size: prior.header.entrySize)
+            keys.reset(descriptor, transactionID: transactionID, keyLength: key.count, deleted: deleted,
+                       address: reserved[0])
+            updated = descriptor
+        } else {
+            updated = keys.append(hash: KeyHash.of(key), transactionID: transactionID, keyLength: key.count,
+                                  deleted: deleted, address: reserved[0])
+        }
+        for copy in 1..<max(redundancy, 1) {
+            try appendEntry(header, key: key, value: value, at: reserved[copy])
+            keys.addAddress(updated, reserved[copy])
+        }
+    }
+
+    /// After a batch failed past its intent record: rebuilds the tables
+    /// from flash, which rolls the batch back unless its commit record
+    /// (`commitID`) is on flash, then repairs; sets ``lastWriteState``.
+    func abortBatch(committedAs commitID: UInt32) {
+        var key = BatchRecord.key
+        reloadAfterFailedWrite(key.span, newerThan: nil)
+        guard state != .notInitialized else {
+            lastWriteState = .uncertain
+            return
+        }
+        let descriptor = keys.find(hash: BatchRecord.keyHash)
+        let committed = descriptor.map { keys.transactionID($0) == commitID && keys.isDeleted($0) } ?? false
+        lastWriteState = committed ? .committed : .notWritten
+    }
+
+    // MARK: Rollback
+
+    /// Run after every scan once ``enableBatches()`` was called: if the
+    /// newest record under the reserved key is an intent (a batch without
+    /// its commit), writes again, for every member that is its key's
+    /// newest version, the version before the batch (a tombstone where
+    /// there was none), with ids past the batch's; then collects corrupt
+    /// sectors (debris of the cut) and writes the resolution record.
+    /// Idempotent: a cut during it leaves the intent newest, and the
+    /// members already rolled back have ids outside the batch's range.
+    /// Nothing happens when the flash holds data the store cannot index.
+    /// - Complexity: O(keys) when no batch is torn; else one read of every
+    ///   entry on flash, and 1 + members (+ 1) entries written per copy.
+    func rollBackTornBatch() {
+        mutable.pointee.batchesChecked = true
+        guard !lastScan.holdsUnindexedData, let record = keys.find(hash: BatchRecord.keyHash),
+              !keys.isDeleted(record), let intent = readIntent(record)
+        else { return }
+        let intentID = keys.transactionID(record)
+        lastTransactionID = max(lastTransactionID, intent.commitTransactionID)
+        var members = InlineArray<16, Int>(repeating: 0)
+        var memberCount = 0
+        for descriptor in 0..<keys.count
+        where descriptor != record && memberCount < 16 && intent.isMember(keys.transactionID(descriptor))
+            && keys.addressCount(descriptor) > 0 {
+            members[memberCount] = descriptor
+            memberCount &+= 1
+        }
+        var priors = InlineArray<16, Int>(repeating: -1)
+        if memberCount > 0 { findPriorVersions(of: members, memberCount, before: intentID, into: &priors) }
+        var index = 0
+        var collections = 0
+        var useReserve = false
+        while index < memberCount {
+            do throws(KVSError) {
+                try restore(members[index], from: priors[index], useReserve: useReserve)
+                index &+= 1
+            } catch .resourceExhausted where !useReserve {
+                // Stuck: collect a sector that holds no prior version still
+                // needed, else take the erased reserve (repaired afterwards).
+                if collections <= partition.sectorCount && collectSparingPriors(priors, from: index, memberCount) {
+                    collections &+= 1
+                } else {
+                    useReserve = true
+                }
+            } catch {
+                errorDetected = true
+                return  // the intent stays newest: the next scan tries again
+            }
+        }
+        if options.recovery != .manual { _ = collectCorruptSectors(avoiding: AvoidList()) }
+        var key = BatchRecord.key
+        do throws(KVSError) {
+            try writeBatchEntry(key.span, Span(), deleted: true, transactionID: lastTransactionID &+ 1)
+        } catch {
+            errorDetected = true
+        }
+    }
+
+    /// Makes room for the rollback when it is stuck: garbage-collects a
+    /// sector that holds none of the prior versions still to be restored
+    /// (`priors[first...]`: they are stale, and collecting their sector
+    /// would erase them), trying first those without live data (an erase,
+    /// nothing to move), then by reclaimable bytes, largest first.
+    /// - Returns: whether a sector was collected.
+    private func collectSparingPriors(_ priors: InlineArray<16, Int>, from first: Int, _ count: Int) -> Bool {
+        var tried = InlineArray<64, Bool>(repeating: false)
+        while true {
+            var best: Int? = nil
+            sectors: for sector in 0..<partition.sectorCount
+            where sectors.recoverableBytes(sector) > 0 && (sector >= 64 || !tried[sector]) {
+                for index in first..<max(count, first)
+                where priors[index] >= 0 && sectors.sector(of: priors[index]) == sector {
+                    continue sectors
+                }
+                guard let current = best else {
+                    best = sector
+                    continue
+                }
+                let empty = sectors.validBytes(sector) == 0, currentEmpty = sectors.validBytes(current) == 0
+                if (empty && !currentEmpty)
+                    || (empty == currentEmpty && sectors.recoverableBytes(sector) > sectors.recoverableBytes(current)) {
+                    best = sector
+                }
+            }
+            guard let best else { return false }
+            if (try? garbageCollectSector(best, avoiding: AvoidList())) != nil { return true }
+            guard best < 64 else { return false }
+            tried[best] = true
+        }
+    }
+
+    /// The intent stored in `descriptor`'s value, or nil if it cannot be
+    /// read or is not a version-1 intent (then nothing is rolled back).
+    private func readIntent(_ descriptor: Int) -> BatchRecord.Intent? {
+        var bytes = InlineArray<12, UInt8>(repeating: 0)
+        var span = bytes.mutableSpan
+        guard let entry = try? readEntry(descriptor), entry.header.valueSize == BatchRecord.valueSize,
+              (try? readValue(entry, into: &span, offset: 0)) == BatchRecord.valueSize
+        else { return nil }
+        return BatchRecord.Intent(decoding: span.span)
+    }
+
+    /// For each member descriptor, the address of the newest entry of its
+    /// key older than `intentID` that loads (checksum verified), or -1.
+    /// One walk over every sector (16-byte steps over damaged data).
+    private func findPriorVersions(
+        of members: InlineArray<16, Int>, _ memberCount: Int, before intentID: UInt32,
+        into priors: inout InlineArray<16, Int>
+    ) {
+        var priorIDs = InlineArray<16, UInt32>(repeating: 0)
+        for sector in 0..<partition.sectorCount {
+            let end = sectors.base(of: sector) &+ sectorSize
+            var address = sectors.base(of: sector)
+            while address &+ EntryHeader.size <= end {
+                let loaded: LoadedEntry
+                do throws(KVSError) {
+                    loaded = try loadEntry(at: address)
+                } catch .notFound {
+                    if (try? isErased(from: address, to: end)) ?? false { break }
+                    address &+= EntryHeader.size
+                    continue
+                } catch {
+                    address &+= EntryHeader.size
+                    continue
+                }
+                let id = loaded.header.transactionID
+                for index in 0..<memberCount
+                where keys.hash(members[index]) == loaded.hash && id < intentID
+                    && keys.keyLength(members[index]) == Int(loaded.header.keyLength)
+                    && (priors[index] < 0 || id > priorIDs[index]) {
+                    priors[index] = address
+                    priorIDs[index] = id
+                }
+                address &+= loaded.header.entrySize
+            }
+        }
+    }
+
+    /// Writes `prior`'s key and value again (a tombstone if `prior` is -1
+    /// or a tombstone) as `descriptor`'s newest version, with the next
+    /// transaction id, every copy; with `useReserve`, may take the erased
+    /// reserve sector.
+    private func restore(_ descriptor: Int, from prior: Int, useReserve: Bool) throws(KVSError) {
+        let current = try readEntry(descriptor)
+        var keyBytes = InlineArray<64, UInt8>(repeating: 0)
+        var keySpan = keyBytes.mutableSpan
+        let keyLength = try readKey(current.header, at: current.address, into: &keySpan)
+        var header: EntryHeader
+        var source: Int? = nil
+        let id = lastTransactionID &+ 1
+        if prior >= 0, let priorHeader = try? readHeader(at: prior), !priorHeader.isTombstone {
+            header = try updatedHeader(LocatedEntry(header: priorHeader, address: prior), format: primaryFormat,
+                                       transactionID: id)
+            source = prior
+        } else {
+            header = makeHeader(key: keySpan.span.extracting(0..<keyLength), value: Span(), deleted: true,
+                                transactionID: id)
+        }
+        try reserveBatchAddresses(size: header.entrySize, useReserve: useReserve)
+        lastTransactionID = id
+        for copy in 0..<redundancy {
+            if let source {
+                try copyEntry(header, from: source, toSectorAt: reserved[copy])
+            } else {
+                try appendEntry(header, key: keySpan.span.extracting(0..<keyLength), value: Span(), at: reserved[copy])
+            }
+            if copy == 0 {
+                releaseCopies(of: descriptor, size: current.header.entrySize)
+                keys.reset(descriptor, transactionID: id, keyLength: keyLength, deleted: header.isTombstone,
+                           address: reserved[0])
+            } else {
+                keys.addAddress(descriptor, reserved[copy])
+            }
+        }
+    }
+}
