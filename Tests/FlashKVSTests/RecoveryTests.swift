@@ -268,6 +268,44 @@ struct RecoveryTests {
         #expect(try reopened.get("key1") == Array("value1".utf8))
     }
 
+    @Test("recovery modes: lazy repairs a damaged copy in initialize(); manual serves reads, refuses writes until full maintenance",
+          arguments: [Options.Recovery.lazy, .manual])
+    func recoveryModes(recovery: Options.Recovery) throws {
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let writer = try Self.store(flash, redundancy: 2)
+        try writer.initialize()
+        for index in 0..<3 { try writer.put("key\(index)", Self.value(index)) }
+        let entry = Array("key1".utf8) + Self.value(1)
+        let contents = flash.contents
+        let copy = try #require((0...(contents.count - entry.count)).first { contents[$0..<($0 + entry.count)].elementsEqual(entry) })
+        flash[copy + entry.count - 1] ^= 0x01  // the last value byte of one copy
+
+        let store = try Self.store(flash, redundancy: 2, recovery: recovery)
+        if recovery == .manual {
+            #expect(throws: KVSError.dataLoss) { try store.initialize() }
+            #expect(store.state == .needsMaintenance && store.checkForErrors())
+            for index in 0..<3 { #expect(try store.get("key\(index)") == Self.value(index)) }
+            let before = flash.contents
+            #expect(throws: KVSError.failedPrecondition) { try store.put("key0", [9]) }
+            #expect(store.lastWriteState == .notWritten)
+            #expect(throws: KVSError.failedPrecondition) { try store.delete("key0") }
+            #expect(flash.contents == before, "nothing is written or erased before maintenance")
+            try store.fullMaintenance()
+        } else {
+            try store.initialize()
+        }
+        #expect(store.lastScan.corruptEntries == 1, "the scan that found the damaged copy")
+        #expect(store.state == .ready && !store.errorDetected)
+        #expect(store.storageStats.corruptSectorsRecovered == 1)
+        #expect(store.invariantViolations().isEmpty)
+        try store.put("key0", [9])
+        let reopened = try Self.store(flash, redundancy: 2)
+        try reopened.initialize()
+        #expect(reopened.lastScan == ScanReport())
+        #expect(try reopened.get("key0") == [9])
+        for index in 1..<3 { #expect(try reopened.get("key\(index)") == Self.value(index)) }
+    }
+
     @Test("partial maintenance with nothing to reclaim moves and erases nothing (B7)")
     func maintenanceWithNothingToReclaimMovesNothing() throws {
         let flash = RAMFlash(sectorSize: 512, sectorCount: 4)

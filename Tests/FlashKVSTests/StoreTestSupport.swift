@@ -76,6 +76,7 @@ enum StoreOptionsChoice: Sendable {
     case gcDisabled
     case gcOneSector
     case noVerification
+    case manualRecovery
 
     var options: Options {
         switch self {
@@ -83,6 +84,7 @@ enum StoreOptionsChoice: Sendable {
         case .gcDisabled: Options(garbageCollectionOnWrite: .disabled)
         case .gcOneSector: Options(garbageCollectionOnWrite: .oneSector)
         case .noVerification: Options(verifyOnRead: false, verifyOnWrite: false)
+        case .manualRecovery: Options(recovery: .manual)
         }
     }
 }
