@@ -98,10 +98,39 @@ public struct BatchSweep {
 
     public let workload: Workload
     public var secondCutInterval: Int
+    /// The interruption states of the second cut (during the recovery).
+    public var secondCutStates: [Interruption]
+    /// Whether every second cut is followed by a third cut at every
+    /// operation of the next recovery (in the state `.programPrefix`).
+    public var thirdCuts: Bool
 
-    public init(_ workload: Workload, secondCutInterval: Int = 3) {
+    /// - Parameters:
+    ///   - secondCutInterval: a second cut at every n-th operation of the recovery.
+    ///   - allSecondCutStates: second cuts in every interruption state (else `.programPrefix`).
+    ///   - thirdCuts: a third cut at every operation of the recovery after each second cut.
+    public init(_ workload: Workload, secondCutInterval: Int = 3, allSecondCutStates: Bool = false,
+                thirdCuts: Bool = false) {
         self.workload = workload
         self.secondCutInterval = secondCutInterval
+        self.secondCutStates = allSecondCutStates ? Interruption.allCases : [.programPrefix]
+        self.thirdCuts = thirdCuts
+    }
+
+    /// Runs a store's init on `flash` with a power cut at its operation
+    /// `operation` (nothing if negative), then restores power.
+    func interruptedInit(_ flash: RAMFlash, at operation: Int, _ interruption: Interruption) {
+        guard operation >= 0 else { return }
+        flash.schedulePowerCut(atOperation: operation, interruption: interruption)
+        if let store = try? makeStore(flash) { _ = try? store.initialize() }
+        flash.restorePower()
+    }
+
+    /// Programs and erases of an init on a copy of `flash`.
+    func recoveryOperations(_ flash: RAMFlash) -> Int {
+        let probe = Self.copy(flash)
+        let start = probe.mediumOperations
+        if let store = try? makeStore(probe) { _ = try? store.initialize() }
+        return probe.mediumOperations - start
     }
 
     func makeStore(_ flash: RAMFlash) throws(KVSError) -> KeyValueStore<RAMFlash> {
@@ -187,23 +216,29 @@ public struct BatchSweep {
                 _ = try? runBatch(store)
                 flash.restorePower()
                 let scenario = "\(workload.name) cut \(cut) \(interruption)"
-                let probe = Self.copy(flash)
-                let recoveryStart = probe.mediumOperations
-                if let store = try? makeStore(probe) { _ = try? store.initialize() }
-                let recoveryOperations = probe.mediumOperations - recoveryStart
-                var second = -1
-                while second < recoveryOperations {
-                    let twice = Self.copy(flash)
-                    if second >= 0 {
+                result.scenarios += 1
+                check(Self.copy(flash), before: before, after: after, scenario: scenario, result: &result)
+                let recovery = recoveryOperations(flash)
+                for second in stride(from: 0, to: recovery, by: secondCutInterval) {
+                    for secondState in secondCutStates {
+                        let twice = Self.copy(flash)
                         result.secondCuts += 1
-                        twice.schedulePowerCut(atOperation: second, interruption: .programPrefix)
-                        if let store = try? makeStore(twice) { _ = try? store.initialize() }
-                        twice.restorePower()
+                        interruptedInit(twice, at: second, secondState)
+                        let secondScenario = "\(scenario), second cut \(second)"
+                            + (secondCutStates.count > 1 ? " \(secondState)" : "")
+                        result.scenarios += 1
+                        check(Self.copy(twice), before: before, after: after, scenario: secondScenario,
+                              result: &result)
+                        guard thirdCuts else { continue }
+                        for third in 0..<recoveryOperations(twice) {
+                            let thrice = Self.copy(twice)
+                            result.secondCuts += 1
+                            interruptedInit(thrice, at: third, .programPrefix)
+                            result.scenarios += 1
+                            check(thrice, before: before, after: after,
+                                  scenario: "\(secondScenario), third cut \(third)", result: &result)
+                        }
                     }
-                    result.scenarios += 1
-                    check(twice, before: before, after: after, scenario: second < 0 ? scenario
-                          : "\(scenario), second cut \(second)", result: &result)
-                    second += second < 0 ? 1 : secondCutInterval
                 }
             }
         }

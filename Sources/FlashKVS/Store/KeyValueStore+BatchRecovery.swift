@@ -30,9 +30,9 @@ extension KeyValueStore {
     /// first, then the tables. A failure leaves the tables to be rebuilt.
     /// - Throws: `.resourceExhausted` (no space or key slot), a read or
     ///   write error. Flash: 1 to 3 reads, one entry programmed per copy.
-    func writeBatchEntry(_ key: Span<UInt8>, _ value: Span<UInt8>, deleted: Bool, transactionID: UInt32)
-        throws(KVSError)
-    {
+    func writeBatchEntry(
+        _ key: Span<UInt8>, _ value: Span<UInt8>, deleted: Bool, transactionID: UInt32, useReserve: Bool = false
+    ) throws(KVSError) {
         var prior: LocatedEntry? = nil
         var descriptor: Int? = nil
         do throws(KVSError) {
@@ -42,7 +42,7 @@ extension KeyValueStore {
         } catch .notFound {}
         if descriptor == nil && keys.isFull { throw .resourceExhausted }
         let header = makeHeader(key: key, value: value, deleted: deleted, transactionID: transactionID)
-        try reserveBatchAddresses(size: header.entrySize, useReserve: false)
+        try reserveBatchAddresses(size: header.entrySize, useReserve: useReserve)
         lastTransactionID = max(lastTransactionID, transactionID)
         try appendEntry(header, key: key, value: value, at: reserved[0])
         let updated: Int
@@ -78,22 +78,30 @@ extension KeyValueStore {
 
     // MARK: Rollback
 
-    /// Run after every scan once ``enableBatches()`` was called: if the
+    /// Run after every scan and around every repair once
+    /// ``enableBatches()`` was called (``resolveTornBatch()``): if the
     /// newest record under the reserved key is an intent (a batch without
     /// its commit), writes again, for every member that is its key's
     /// newest version, the version before the batch (a tombstone where
     /// there was none), with ids past the batch's; then collects corrupt
-    /// sectors (debris of the cut) and writes the resolution record.
-    /// Idempotent: a cut during it leaves the intent newest, and the
-    /// members already rolled back have ids outside the batch's range.
-    /// Nothing happens when the flash holds data the store cannot index.
+    /// sectors (debris of the cut: a torn member must not read valid later)
+    /// and writes the resolution record. Idempotent: a cut during it leaves
+    /// the intent newest, and the members already rolled back have ids
+    /// outside the batch's range. When it cannot finish (no space left
+    /// without collecting a sector that holds a version still needed,
+    /// corrupt sectors it may not or cannot collect, a flash error), it sets
+    /// ``errorDetected`` and leaves the intent newest: the repair that
+    /// follows makes room and calls it again (``fixErrors()``), and the
+    /// store is not ready until it finished. Nothing happens when the flash
+    /// holds data the store cannot index.
+    /// - Returns: whether the torn batch remains unresolved.
     /// - Complexity: O(keys) when no batch is torn; else one read of every
     ///   entry on flash, and 1 + members (+ 1) entries written per copy.
-    func rollBackTornBatch() {
+    func rollBackTornBatch() -> Bool {
         mutable.pointee.batchesChecked = true
         guard !lastScan.holdsUnindexedData, let record = keys.find(hash: BatchRecord.keyHash),
               !keys.isDeleted(record), let intent = readIntent(record)
-        else { return }
+        else { return false }
         let intentID = keys.transactionID(record)
         lastTransactionID = max(lastTransactionID, intent.commitTransactionID)
         var members = InlineArray<16, Int>(repeating: 0)
@@ -123,16 +131,35 @@ extension KeyValueStore {
                 }
             } catch {
                 errorDetected = true
-                return  // the intent stays newest: the next scan tries again
+                return true  // the intent stays newest: the repair, or the next scan, tries again
             }
         }
-        if options.recovery != .manual { _ = collectCorruptSectors(avoiding: AvoidList()) }
+        // Every member is restored: the versions before the batch are no
+        // longer needed, any sector may be collected now.
+        var debris = false
+        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) { debris = true }
+        if debris && (options.recovery == .manual || collectCorruptSectors(avoiding: AvoidList()) != nil) {
+            errorDetected = true
+            return true  // resolved once the repair has collected the debris
+        }
         var key = BatchRecord.key
         do throws(KVSError) {
             try writeBatchEntry(key.span, Span(), deleted: true, transactionID: lastTransactionID &+ 1)
+        } catch .resourceExhausted {
+            do throws(KVSError) {
+                try writeBatchEntry(key.span, Span(), deleted: true, transactionID: lastTransactionID &+ 1,
+                                    useReserve: true)
+            } catch {
+                errorDetected = true
+                return true
+            }
         } catch {
             errorDetected = true
+            return true
         }
+        // The reserve sector taken: the repair that follows makes a new one.
+        if !sectors.hasEmptySector { errorDetected = true }
+        return false
     }
 
     /// Makes room for the rollback when it is stuck: garbage-collects a

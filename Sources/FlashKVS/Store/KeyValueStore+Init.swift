@@ -46,7 +46,8 @@ extension KeyValueStore {
     ///   then `.notInitialized`).
     private func load() throws(KVSError) {
         let onlyCopiesMissing = try scanFlash(deep: false)
-        if let rollBackTornBatch = mutable.pointee.batchRecovery { rollBackTornBatch(self) }
+        // A torn batch left unresolved sets errorDetected: never ready with one.
+        resolveTornBatch()
         if errorDetected {
             state = .needsMaintenance
             if options.recovery != .manual && !lastScan.holdsUnindexedData {

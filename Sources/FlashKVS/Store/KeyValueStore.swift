@@ -120,10 +120,12 @@ public final class KeyValueStore<Flash: FlashMemory> {
         var missingRedundantEntriesRecovered: Int = 0
         var failedReads: Int = 0
         var lastReadError: KVSError = .unavailable
-        /// Set by ``enableBatches()``: rolls back a torn batch after the
-        /// init scan (KeyValueStore+BatchRecovery.swift). Nil in firmware
-        /// that never calls it, which then links no batch code.
-        var batchRecovery: ((KeyValueStore<Flash>) -> Void)? = nil
+        /// Set by ``enableBatches()``: rolls back a torn batch after a scan
+        /// and around repairs (KeyValueStore+BatchRecovery.swift); returns
+        /// whether a torn batch is still unresolved. Nil in firmware that
+        /// never calls it, which then links no batch code. A non-capturing
+        /// closure: a function pointer with no context, nothing allocated.
+        var batchRecovery: ((KeyValueStore<Flash>) -> Bool)? = nil
         /// Whether the last scan ran `batchRecovery`.
         var batchesChecked = false
     }
