@@ -123,8 +123,8 @@ extension SweepWorkload {
         func liveBytes() -> Int { live.values.reduce(0, +) }
         func maxValue(_ key: String) -> Int {
             // Up to half a sector of value (the entry is a little larger),
-            // within what one entry may hold.
-            var limit = sectorSize / 2
+            // within what one entry may hold (values stay below 65535 bytes).
+            var limit = min(sectorSize / 2, 65534)
             while limit > 1 && geometry.entrySize(keyLength: key.utf8.count, valueLength: limit) > sectorSize { limit -= 1 }
             return limit
         }

@@ -9,9 +9,18 @@ public enum SweepPlan {
         SweepGeometry(sectorSize: 4096, sectorCount: 4, alignment: 16, redundancy: 2, checksum: .crc16),
     ]
 
+    /// Sectors above 64 KiB (issue 21): 128 KiB with redundancy 1, 256 KiB
+    /// with redundancy 2 (short workloads, and inside an entry every 32nd
+    /// program only: each scenario rewrites the whole partition after the cut).
+    public static let largeSectorGeometries: [SweepGeometry] = [
+        SweepGeometry(sectorSize: 128 * 1024, sectorCount: 4, alignment: 16, redundancy: 1, checksum: .crc16),
+        SweepGeometry(sectorSize: 256 * 1024, sectorCount: 3, alignment: 16, redundancy: 2, checksum: .crc16),
+    ]
+
     /// Power-cut workloads with their second-cut interval: the standard
     /// workloads of issue 4 (a second cut after every scenario), one
-    /// generated workload per geometry of ``SweepGeometry/generated``, and
+    /// generated workload per geometry of ``SweepGeometry/generated`` and
+    /// ``largeSectorGeometries``, and
     /// `focusVariants` more variants of each focus geometry.
     public static func powerWorkloads(
         rotations: Int = 3, maxOperations: Int = 100, focusVariants: Int = 12
@@ -19,6 +28,9 @@ public enum SweepPlan {
         var list: [(SweepWorkload, Int)] = SweepWorkload.standard.map { ($0, 1) }
         for geometry in SweepGeometry.generated {
             list.append((SweepWorkload.generated(for: geometry, rotations: rotations, maxOperations: maxOperations), 4))
+        }
+        for geometry in largeSectorGeometries {
+            list.append((SweepWorkload.generated(for: geometry, rotations: 1, maxOperations: 12), 8))
         }
         for geometry in focusGeometries {
             for variant in 0..<focusVariants {

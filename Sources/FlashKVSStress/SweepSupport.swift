@@ -14,6 +14,9 @@ public struct SweepViolation: Sendable, CustomStringConvertible {
     /// For a put refused with `.resourceExhausted`: what placement had to
     /// work with (``KnownOpen`` classifies on it).
     public var refusedWrite: RefusedWrite?
+    /// For an iteration that listed keys the model never had and missed
+    /// none: those keys (``KnownOpen`` classifies on them).
+    public var phantomKeys: [String]?
 
     /// A put refused for space: its value's size, the copies it needed and
     /// the bytes garbage collection could have reclaimed.
@@ -36,12 +39,14 @@ public struct SweepViolation: Sendable, CustomStringConvertible {
         }
     }
 
-    public init(kind: String, workload: String, scenario: String, detail: String, refusedWrite: RefusedWrite? = nil) {
+    public init(kind: String, workload: String, scenario: String, detail: String, refusedWrite: RefusedWrite? = nil,
+                phantomKeys: [String]? = nil) {
         self.kind = kind
         self.workload = workload
         self.scenario = scenario
         self.detail = detail
         self.refusedWrite = refusedWrite
+        self.phantomKeys = phantomKeys
     }
 
     public var description: String {

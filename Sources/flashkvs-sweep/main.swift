@@ -98,6 +98,7 @@ if only == nil || only == "power" {
     let start = clock_gettime_nsec_np_fallback()
     for (workload, interval) in powerWorkloads where selected(workload.name) {
         var sweep = PowerLossSweep(workload, secondCutInterval: interval)
+        if workload.sectorSize > 65534 { sweep.programStride = 32 }  // SweepPlan.largeSectorGeometries
         if let onlyCut { sweep.onlyCutPoints = onlyCut..<(onlyCut + 1) }
         let result = sweep.run()
         if let refusal = result.refusedByAPI {

@@ -363,4 +363,85 @@ struct FaultRegressionTests {
         ])
         try Self.expectEveryCutRecovers(workload, during: "c", .programPrefix, committedKey: "b")
     }
+
+    // MARK: (f) Checksum none: an erase cut with the sector's start intact
+
+    /// The entry torn by an erase cut in the sweep's `eraseTailOnly` state
+    /// (the sector's second half erased, its first half intact), for every
+    /// erase of `workload` made while `key` is in flight (every erase if
+    /// nil): the cut images, each with its sector damaged so.
+    static func eraseTailOnlyImages(_ workload: SweepWorkload, during key: String? = nil, onlyCut: Int? = nil) throws
+        -> [(cut: Int, flash: RAMFlash, committed: [String: [UInt8]], inFlight: (key: String, old: [UInt8]?, new: [UInt8]?)?)]
+    {
+        let recorder = FaultyFlash(workload.makeFlash())
+        recorder.recordsMediumOperations = true
+        #expect(workload.dryRunFailure(on: recorder) == nil)
+        var images: [(Int, RAMFlash, [String: [UInt8]], (key: String, old: [UInt8]?, new: [UInt8]?)?)] = []
+        for (cut, operation) in recorder.mediumOperations.enumerated()
+        where operation.isErase && (onlyCut == nil || cut == onlyCut) {
+            let (flash, committed, inFlight) = try image(workload, cut: cut, .notApplied)
+            guard key == nil || inFlight?.key == key else { continue }
+            for address in (operation.address + operation.length / 2)..<(operation.address + operation.length) {
+                flash[address] = flash.erasedByte
+            }
+            images.append((cut, flash, committed, inFlight))
+        }
+        return images
+    }
+
+    @Test("(f) checksum none, 4 x 256 B: an erase cut through a GC-copied entry leaves a torn duplicate that init served")
+    func eraseTailOnlyTornDuplicateWithoutChecksum() throws {
+        // The sweep's 4x256-a16-r1-none, operations 0 to 5: the second heavy
+        // maintenance copies k1 out of sector 1, then erases sector 1; the
+        // erase cut leaves k1's old copy (same transaction id) torn, and sector
+        // 1 is scanned before the sector holding the good copy.
+        let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: .none, [
+            Self.put("a", 26, 1), Self.put("k1", 65, 2), Self.put("wifi", 111, 3), .heavyMaintenance,
+            Self.put("a", 95, 4), .heavyMaintenance,
+        ])
+        let images = try Self.eraseTailOnlyImages(workload)
+        #expect(images.count > 0)
+        for image in images {
+            try Self.expectRecovers(workload, image.flash, committed: image.committed, inFlight: image.inFlight)
+        }
+    }
+
+    @Test("(f) checksum none, 4 x 256 B: an erase cut through the key of a GC-copied entry leaves a phantom key")
+    func eraseTailOnlyPhantomTwinWithoutChecksum() throws {
+        // Sector 0: x (112 B), then k at offset 112, its key at 128, where the
+        // erased tail starts. x is rewritten; heavy maintenance copies k to
+        // another sector and erases sector 0: the cut leaves k's old copy with
+        // an erased key and value (a key "\u{FF}" of k's transaction id).
+        let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: .none, [
+            Self.put("x", 95, 1), Self.put("k", 20, 2), Self.put("x", 95, 3), .heavyMaintenance,
+        ])
+        let images = try Self.eraseTailOnlyImages(workload)
+        #expect(images.count > 0)
+        for image in images {
+            try Self.expectRecovers(workload, image.flash, committed: image.committed, inFlight: image.inFlight)
+        }
+    }
+
+    @Test("(f) checksum none, 3 x 512 B, redundancy 2: the repair after an erase cut traded a good copy for the torn one")
+    func eraseTailOnlyRepairKeepsTheGoodCopyWithoutChecksum() throws {
+        // The sweep's 3x512-a16-r2-none, operations 0 to 35. The last heavy
+        // maintenance copies wifi out of sector 1 and erases it; the cut
+        // leaves wifi's old copy there torn and no erased sector. Init reads
+        // the good copies, but the repair that makes an erased sector pointed
+        // wifi's copy at the torn one (same key, same transaction id) and
+        // erased the sector of a good one.
+        let workload = Self.workload(512, 3, alignment: 16, redundancy: 2, checksum: .none, [
+            Self.put("a", 33, 1), Self.put("k1", 36, 2), Self.put("wifi", 14, 3), .reinitialize, Self.put("a", 20, 4),
+            .delete("a"), Self.put("wifi", 23, 5), Self.put("wifi", 72, 6), Self.put("k1", 103, 7),
+            Self.put("wifi", 14, 8), .get("a"), .heavyMaintenance, .get("k1"), .partialMaintenance, Self.put("a", 3, 9),
+            .get("never"), Self.put("wifi", 9, 10), Self.put("wifi", 8, 11), .reinitialize, .delete("k1"),
+            .heavyMaintenance, Self.put("a", 141, 12), Self.put("wifi", 54, 13), Self.put("a", 14, 14),
+            Self.put("k1", 16, 15), Self.put("wifi", 116, 16), Self.put("cfg/x", 1, 17), .get("k1"),
+            Self.put("a", 3, 18), .partialMaintenance, Self.put("cfg/x", 1, 19), Self.put("k1", 16, 20),
+            Self.put("wifi", 18, 21), .get("cfg/x"), Self.put("wifi", 102, 22), .heavyMaintenance,
+        ])
+        let images = try Self.eraseTailOnlyImages(workload, onlyCut: 207)
+        try #require(images.count == 1)
+        try Self.expectRecovers(workload, images[0].flash, committed: images[0].committed, inFlight: images[0].inFlight)
+    }
 }

@@ -183,9 +183,20 @@ struct KnownOpenTests {
         // The same words without a refused write (another operation failed): a violation.
         #expect(KnownOpen.classify(finding("6x2048-a64-r3-none", "cut 3, applied", kind,
                                            "write 1 of 13 (a, 558 B), reclaimable 0, writable 4736")) == nil)
+        // Checksum none, eraseTailOnly: only a phantom key in the iteration is known open.
+        var phantom = finding("4x256-a16-r1-none", "cut 40 (erase of sector 1), eraseTailOnly",
+                              "iteration differs from the model", "unknown [\"\u{FFFD}\"], missing [], unreadable 0")
+        phantom.phantomKeys = ["\u{FFFD}"]
+        #expect(KnownOpen.classify(phantom) == .noChecksumEraseTailOnly)
+        // A lost value there is a violation since torn copies are told apart (tornCopy).
         #expect(KnownOpen.classify(finding("4x256-a16-r1-none", "cut 12 (erase of sector 1), eraseTailOnly",
-                                           "committed key lost its value", "k1")) == .noChecksumEraseTailOnly)
-        // The same loss with a checksum, or another erase state, is a violation.
+                                           "committed key lost its value", "k1")) == nil)
+        // The same phantom with a checksum, or another erase state, is a violation.
+        phantom.workload = "4x256-a16-r1-crc16"
+        #expect(KnownOpen.classify(phantom) == nil)
+        phantom.workload = "4x256-a16-r1-none"
+        phantom.scenario = "cut 40 (erase of sector 1), erasePartial"
+        #expect(KnownOpen.classify(phantom) == nil)
         #expect(KnownOpen.classify(finding("4x256-a16-r1-crc16", "cut 12 (erase of sector 1), eraseTailOnly",
                                            "committed key lost its value", "k1")) == nil)
         #expect(KnownOpen.classify(finding("4x256-a16-r1-none", "cut 12 (erase of sector 1), erasePartial",

@@ -21,6 +21,8 @@ struct StoreModelScenario: Sendable, CustomTestStringConvertible {
     var fullMaintenanceOneIn: Int = 250
     var partialMaintenanceOneIn: Int = 40
     var heavyMaintenanceOneIn: Int = 400
+    /// Values are 0 to `maxValueLength - 1` random bytes.
+    var maxValueLength: Int = 64
 
     var testDescription: String { "\(name): \(geometry.testDescription), \(operations) ops, seed \(seed)" }
 }
@@ -183,7 +185,9 @@ final class StoreModelHarness {
         return Array("not_a_key\(absentKeyCounter)".utf8)
     }
 
-    private func randomValue() -> [UInt8] { storeRandomString(length: randomInt(64), using: &random) }
+    /// Values are 0 to `maxValueLength - 1` bytes (set by ``run(_:)``).
+    var maxValueLength = 64
+    private func randomValue() -> [UInt8] { storeRandomString(length: randomInt(maxValueLength), using: &random) }
 
     // MARK: Checks
 
@@ -306,7 +310,7 @@ final class StoreModelHarness {
     }
 
     func get(_ key: [UInt8]) throws {
-        let outcome = storeRead(store, key, bufferSize: 64)
+        let outcome = storeRead(store, key, bufferSize: max(64, maxValueLength))
         if let expected = model[key] {
             #expect(outcome.count == expected.count, context("get", key))
             #expect(Array(outcome.buffer.prefix(expected.count)) == expected, context("get", key))
@@ -417,6 +421,7 @@ final class StoreModelHarness {
     }
 
     func run(_ scenario: StoreModelScenario) throws {
+        maxValueLength = scenario.maxValueLength
         for _ in 0..<scenario.operations { try randomStep(scenario) }
         try checkEverything("end of run")
         try reinitialize()

@@ -431,13 +431,6 @@ struct StoreBasicsTests {
         #expect(!store.checkForErrors())
     }
 
-    @Test func initWithSectorsOver65534BytesFailsWithFailedPrecondition() throws {
-        let geometry = StoreGeometry(sectorSize: 65536, sectorCount: 2, flashAlignment: 16)
-        let store = try geometry.makeStore(on: geometry.makeFlash())
-        #expect(throws: KVSError.failedPrecondition) { try store.initialize() }
-        #expect(store.state == .notInitialized)
-    }
-
     @Test func writeOneKeyMultipleTimesAcrossReloads() throws {
         let geometry = Self.smallFlashGeometry(checksummed: false, magic: 0x083a_9257)
         let flash = geometry.makeFlash()
@@ -930,7 +923,7 @@ struct StoreBadInputTests {
     }
 
     @Test func largestSectorSizeWorks() throws {
-        // 65534 bytes is the largest sector the 16-bit sector table can hold (spec 1.7).
+        // 65534 bytes: the largest sector with 16-bit counts in the sector table (spec 1.7).
         let geometry = StoreGeometry(sectorSize: 65534, sectorCount: 4, flashAlignment: 1)
         let flash = geometry.makeFlash()
         let store = try geometry.openStore(on: flash)
@@ -945,12 +938,6 @@ struct StoreBadInputTests {
         #expect(try storeContents(reopened) == [bytes("big"): Array(value.reversed()), bytes("small"): [1, 2, 3]])
         #expect(reopened.storageStats.inUseBytes == 65520 + 32)
         #expect(reopened.storageStats.reclaimableBytes == 65520, "the first version of \"big\" is stale")
-    }
-
-    @Test func sectorOf65535BytesCannotBeInitialized() throws {
-        let geometry = StoreGeometry(sectorSize: 65535, sectorCount: 2, flashAlignment: 1)
-        let store = try geometry.makeStore(on: geometry.makeFlash())
-        #expect(throws: KVSError.failedPrecondition) { try store.initialize() }
     }
 
     @Test func degenerateFlashGeometryIsClampedNotTrapped() throws {

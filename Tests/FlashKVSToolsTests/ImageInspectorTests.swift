@@ -355,4 +355,44 @@ struct ImageInspectorTests {
             #expect(!inspection.isClean)
         }
     }
+
+    /// Checksum none: a good entry of key `k` (transaction 5) in sector 2,
+    /// and in sector 0 the same entry torn by an erase cut (`tear` sets
+    /// its bytes from the given offset on to the erased value).
+    func tornCopyImage(tearFrom offset: Int) throws -> (RAMFlash, StoreConfiguration) {
+        var configuration = configuration
+        configuration.checksum = .none
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
+        let entry = configuration.format.encodedEntry(
+            key: Array("k".utf8).span, value: [UInt8](repeating: 0x5A, count: 40).span, transactionID: 5)
+        var torn = entry
+        for index in offset..<torn.count { torn[index] = 0xFF }
+        flash.load(torn.span, at: 0)
+        flash.load(entry.span, at: 2 * 512)
+        return (flash, configuration)
+    }
+
+    @Test("checksum none: of two copies of one transaction, the torn one (bits erased) is not indexed, as in the store")
+    func aTornCopyWithoutChecksumIsLeftOutAsInTheStore() throws {
+        let (flash, configuration) = try tornCopyImage(tearFrom: EntryHeader.size + 1 + 20)
+        let inspection = try inspect(flash, configuration)
+        #expect(inspection.keys.map(\.addresses) == [[1024]])
+        #expect(inspection.entries.map(\.state) == [.stale, .live])
+        #expect(inspection.entries[0].detail?.contains("torn copy of transaction 5") == true)
+        let reader = try session(flash, configuration, writable: false)
+        #expect(try reader.store.get("k") == [UInt8](repeating: 0x5A, count: 40))
+        #expect(inspection.disagreements(with: reader).isEmpty)
+    }
+
+    @Test("checksum none: an entry torn in its key (another key, same transaction) is not indexed, as in the store")
+    func aTornKeyWithoutChecksumIsLeftOutAsInTheStore() throws {
+        let (flash, configuration) = try tornCopyImage(tearFrom: EntryHeader.size)
+        let inspection = try inspect(flash, configuration)
+        #expect(inspection.keys.map(\.key) == [Array("k".utf8)])
+        #expect(inspection.entries.map(\.state) == [.stale, .live])
+        #expect(inspection.entries[0].detail?.contains("torn copy of transaction 5") == true)
+        let reader = try session(flash, configuration, writable: false)
+        #expect(reader.store.items.map { Array($0.key) } == [Array("k".utf8)])
+        #expect(inspection.disagreements(with: reader).isEmpty)
+    }
 }

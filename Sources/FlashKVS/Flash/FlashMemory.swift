@@ -24,5 +24,13 @@ public protocol FlashMemory {
     /// Programs `bytes` at `address`; address and length are multiples of `alignment`.
     mutating func write(at address: Int, _ bytes: Span<UInt8>) throws(KVSError)
     /// Erases `count` whole sectors starting at the sector that begins at `address`.
+    ///
+    /// A sector made of several physical erase blocks must have them erased
+    /// first block first (ascending addresses): an erase cut by power loss
+    /// then leaves the sector's start erased and its end old, which the
+    /// store recovers from. The reverse order can leave the start intact
+    /// and the end erased; without a checksum, an old entry cut through by
+    /// that boundary can then read as a valid entry of another key (use a
+    /// checksum where a driver cannot promise the order).
     mutating func erase(at address: Int, sectorCount count: Int) throws(KVSError)
 }

@@ -1,5 +1,13 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 /// The smallest multiple of `alignment` that is at least `value`.
-#if $Embedded  // one copy on devices; inlined on hosts for speed
+#if $Embedded
 @inline(never)
 #else
 @inline(__always)

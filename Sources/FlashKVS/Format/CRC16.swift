@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 /// CRC-16/CCITT-FALSE as pw_checksum computes it: polynomial 0x1021,
 /// initial value 0xFFFF, no reflection, no final XOR. The check value of
 /// "123456789" is 0x29B1.
@@ -9,7 +17,7 @@ public enum CRC16 {
     /// O(n): four bytes per step through 2 KiB of tables on a host; one
     /// nibble per step through a 32-byte table in Embedded builds, where
     /// flash space matters more (a 512-byte table would be twice as fast).
-    #if $Embedded  // one copy: flash space matters more than a call
+    #if $Embedded
     @inline(never)
     #else
     @inline(__always)
@@ -48,7 +56,6 @@ public enum CRC16 {
     }
 
     #if $Embedded
-    /// `nibbleTable[i]` is the CRC (initial value 0) of the 4 bits `i`.
     static let nibbleTable: InlineArray<16, UInt16> = [
         0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50A5, 0x60C6, 0x70E7,
         0x8108, 0x9129, 0xA14A, 0xB16B, 0xC18C, 0xD1AD, 0xE1CE, 0xF1EF,

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 /// The checksum algorithm of an ``EntryFormat``.
 ///
 /// A checksum runs over the entry's header (with its checksum field zeroed),
@@ -57,7 +65,7 @@ public struct Checksum: Sendable {
     }
 
     /// The state after `bytes`, continuing from `state`.
-    #if $Embedded  // one copy: flash space matters more than a call
+    #if $Embedded
     @inline(never)
     #else
     @inline(__always)

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 // Encoding and checking whole entries held in RAM, for tools and tests.
 // The store itself streams entries to and from flash (KeyValueStore+Entries).
 extension EntryFormat {
@@ -9,7 +17,7 @@ extension EntryFormat {
     }
 
     /// The final checksum state over an entry held in RAM.
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(never)
     func checksumState(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> UInt32 {
         if checksum.byteCount == 0 { return 0 }
         var state = checksum.update(checksum.initialState, header.encoded(zeroChecksum: true).span)

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 /// The 16-byte little-endian header that starts every entry on flash.
 ///
 ///     offset size field
@@ -50,7 +58,7 @@ public struct EntryHeader: Equatable, Sendable {
 
     /// Decodes the first 16 bytes of `bytes`.
     /// - Precondition: `bytes` holds at least 16 bytes.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     public init(decoding bytes: Span<UInt8>) {
         precondition(bytes.count >= Self.size)
         // One length check, then plain loads (a check per byte cost 0.1 kB).
@@ -63,7 +71,7 @@ public struct EntryHeader: Equatable, Sendable {
     /// - Throws: `.notFound` if the magic bytes are all `erasedByte` (free
     ///   space); `.dataLoss` for a key length over 63 or a magic that none
     ///   of `formats` has; `.outOfRange` for fewer than 16 bytes.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     public static func parse(
         _ bytes: Span<UInt8>, formats: [EntryFormat], erasedByte: UInt8 = 0xFF
     ) throws(KVSError) -> EntryHeader {
@@ -99,7 +107,7 @@ public struct EntryHeader: Equatable, Sendable {
 
     /// Whether the key length is 1...63 and header, key and value fit a
     /// sector of `sectorSize` bytes from byte `offset`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     func fits(offset: Int, sectorSize: Int) -> Bool {
         keyLength > 0 && Int(keyLength) <= Self.maxKeyLength && offset &+ Self.size &+ contentSize <= sectorSize
     }

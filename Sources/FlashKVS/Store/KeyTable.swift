@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 /// The store's index of keys: one descriptor per key (deleted keys included),
 /// in pw_kvs key-table order, with up to `redundancy` flash addresses each.
 ///
@@ -31,7 +39,7 @@ struct KeyTable {
         var narrowAddresses: UnsafeMutablePointer<UInt16>?
         /// Byte addresses, `noWideAddress` for none (nil: narrow addresses).
         var wideAddresses: UnsafeMutablePointer<UInt32>?
-        /// Descriptor index + 1 per slot, 0 = empty (nil: linear search).
+        /// Descriptor + 1 per bucket of the hash index, 0 = empty (nil: linear search).
         var index: UnsafeMutablePointer<UInt16>?
         var indexMask: Int
         var keyInfo: UnsafeMutablePointer<UInt8>
@@ -48,31 +56,19 @@ struct KeyTable {
         get { fields.pointee.deletedCount }
         nonmutating set { fields.pointee.deletedCount = newValue }
     }
-    private var hashes: UnsafeMutablePointer<UInt32> { fields.pointee.hashes }
+    var hashes: UnsafeMutablePointer<UInt32> { fields.pointee.hashes }
     private var transactionIDs: UnsafeMutablePointer<UInt32> { fields.pointee.transactionIDs }
     private var narrowAddresses: UnsafeMutablePointer<UInt16>? { fields.pointee.narrowAddresses }
     private var wideAddresses: UnsafeMutablePointer<UInt32>? { fields.pointee.wideAddresses }
-    private var index: UnsafeMutablePointer<UInt16>? { fields.pointee.index }
-    private var indexMask: Int { fields.pointee.indexMask }
+    var index: UnsafeMutablePointer<UInt16>? { fields.pointee.index }
+    var indexMask: Int { fields.pointee.indexMask }
     private var keyInfo: UnsafeMutablePointer<UInt8> { fields.pointee.keyInfo }
 
     /// Bytes the table occupies at the start of the storage it is created
     /// in: its fields, the per-key arrays and the index.
     static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
         MemoryLayout<Fields>.stride &+ 9 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy
-            &+ 2 &* indexSlots(capacity: capacity)
-    }
-
-    /// Index slots for `capacity` keys: 0 up to ``linearSearchLimit``, else
-    /// a power of two at least twice the capacity.
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
-    @inline(never)
-    #endif
-    private static func indexSlots(capacity: Int) -> Int {
-        guard capacity > linearSearchLimit else { return 0 }
-        var slots = 4
-        while slots < capacity &* 2 { slots &*= 2 }
-        return slots
+            &+ 2 &* indexBuckets(capacity: capacity)
     }
 
     /// Creates an empty table in the first ``byteCount(capacity:redundancy:narrowAddresses:)``
@@ -81,9 +77,9 @@ struct KeyTable {
     ///   hold is a multiple of 16 below 1 MiB (stored in 2 bytes).
     /// - Precondition: `storage` is aligned for pointers; `1 <= capacity <= 32767`,
     ///   `1 <= redundancy <= 255`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     init(at storage: UnsafeMutableRawPointer, capacity: Int, redundancy: Int, narrowAddresses: Bool) {
-        let slots = Self.indexSlots(capacity: capacity)
+        let buckets = Self.indexBuckets(capacity: capacity)
         let byteCount = Self.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
         let addressBytes = (narrowAddresses ? 2 : 4) &* capacity &* redundancy
         // Layout: fields, hashes, transaction ids, addresses, index, key
@@ -100,44 +96,44 @@ struct KeyTable {
             transactionIDs: (arrays + 4 &* capacity).bindMemory(to: UInt32.self, capacity: capacity),
             narrowAddresses: narrowAddresses ? addresses.bindMemory(to: UInt16.self, capacity: capacity &* redundancy) : nil,
             wideAddresses: narrowAddresses ? nil : addresses.bindMemory(to: UInt32.self, capacity: capacity &* redundancy),
-            index: slots > 0 ? indexStart.bindMemory(to: UInt16.self, capacity: slots) : nil,
-            indexMask: slots &- 1,
-            keyInfo: (indexStart + 2 &* slots).bindMemory(to: UInt8.self, capacity: capacity)))
+            index: buckets > 0 ? indexStart.bindMemory(to: UInt16.self, capacity: buckets) : nil,
+            indexMask: buckets &- 1,
+            keyInfo: (indexStart + 2 &* buckets).bindMemory(to: UInt8.self, capacity: capacity)))
     }
 
     var isFull: Bool { count == capacity }
     var presentCount: Int { count &- deletedCount }
 
-    /// Traps unless `key` is a descriptor position within the capacity.
+    /// Traps unless `descriptor` is within the capacity.
     @inline(__always)
-    private func check(_ key: Int) {
-        precondition(UInt(bitPattern: key) < UInt(bitPattern: capacity))
+    private func check(_ descriptor: Int) {
+        precondition(UInt(bitPattern: descriptor) < UInt(bitPattern: capacity))
     }
 
-    func hash(_ key: Int) -> UInt32 {
-        check(key)
-        return hashes[key]
+    func hash(_ descriptor: Int) -> UInt32 {
+        check(descriptor)
+        return hashes[descriptor]
     }
-    func transactionID(_ key: Int) -> UInt32 {
-        check(key)
-        return transactionIDs[key]
+    func transactionID(_ descriptor: Int) -> UInt32 {
+        check(descriptor)
+        return transactionIDs[descriptor]
     }
-    func keyLength(_ key: Int) -> Int {
-        check(key)
-        return Int(keyInfo[key] & 0x3F)
+    func keyLength(_ descriptor: Int) -> Int {
+        check(descriptor)
+        return Int(keyInfo[descriptor] & 0x3F)
     }
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    #if $Embedded
     @inline(never)
     #endif
-    func isDeleted(_ key: Int) -> Bool {
-        check(key)
-        return keyInfo[key] & Self.deletedFlag != 0
+    func isDeleted(_ descriptor: Int) -> Bool {
+        check(descriptor)
+        return keyInfo[descriptor] & Self.deletedFlag != 0
     }
 
     // MARK: Addresses
 
     /// The address in `slot` (descriptor x redundancy + copy), nil if empty.
-    #if $Embedded  // one copy on devices (0.5 kB)
+    #if $Embedded
     @inline(never)
     #endif
     private func address(inSlot slot: Int) -> Int? {
@@ -150,7 +146,7 @@ struct KeyTable {
     }
 
     /// Stores `address` (nil: none) in `slot`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func setAddress(_ address: Int?, inSlot slot: Int) {
         if let narrowAddresses {
             guard let address else { return narrowAddresses[slot] = Self.noNarrowAddress }
@@ -161,26 +157,26 @@ struct KeyTable {
         }
     }
 
-    /// Number of flash copies recorded for `key`.
-    #if $Embedded  // one copy on devices (0.3 kB)
+    /// Number of flash copies recorded for `descriptor`.
+    #if $Embedded
     @inline(never)
     #endif
-    func addressCount(_ key: Int) -> Int {
-        check(key)
-        let base = key &* redundancy
+    func addressCount(_ descriptor: Int) -> Int {
+        check(descriptor)
+        let base = descriptor &* redundancy
         var count = 0
         while count < redundancy, address(inSlot: base &+ count) != nil { count &+= 1 }
         return count
     }
 
     /// - Precondition: `copy < addressCount(key)`.
-    #if $Embedded  // one copy on devices (0.4 kB)
+    #if $Embedded
     @inline(never)
     #endif
-    func address(_ key: Int, copy: Int) -> Int {
-        check(key)
+    func address(_ descriptor: Int, copy: Int) -> Int {
+        check(descriptor)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
-        guard let address = address(inSlot: key &* redundancy &+ copy) else { preconditionFailure("no such copy") }
+        guard let address = address(inSlot: descriptor &* redundancy &+ copy) else { preconditionFailure("no such copy") }
         return address
     }
 
@@ -204,28 +200,28 @@ struct KeyTable {
         return nil
     }
 
-    /// Records another copy of `key`'s current version.
+    /// Records another copy of `descriptor`'s current version.
     /// - Precondition: fewer than `redundancy` copies recorded.
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func addAddress(_ key: Int, _ address: Int) {
-        let copy = addressCount(key)
+    @inline(never)
+    func addAddress(_ descriptor: Int, _ address: Int) {
+        let copy = addressCount(descriptor)
         precondition(copy < redundancy)
-        setAddress(address, inSlot: key &* redundancy &+ copy)
+        setAddress(address, inSlot: descriptor &* redundancy &+ copy)
     }
 
-    /// Replaces copy `copy` of `key` with `address`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
-    func replaceAddress(_ key: Int, copy: Int, with address: Int) {
-        check(key)
+    /// Replaces copy `copy` of `descriptor` with `address`.
+    @inline(__always)
+    func replaceAddress(_ descriptor: Int, copy: Int, with address: Int) {
+        check(descriptor)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
-        setAddress(address, inSlot: key &* redundancy &+ copy)
+        setAddress(address, inSlot: descriptor &* redundancy &+ copy)
     }
 
-    /// Forgets copy `copy` of `key`; the last copy takes its slot.
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func removeAddress(_ key: Int, copy: Int) {
-        let base = key &* redundancy
-        let last = addressCount(key) &- 1
+    /// Forgets copy `copy` of `descriptor`; the last copy takes its slot.
+    @inline(never)
+    func removeAddress(_ descriptor: Int, copy: Int) {
+        let base = descriptor &* redundancy
+        let last = addressCount(descriptor) &- 1
         precondition(copy >= 0 && copy <= last)
         setAddress(address(inSlot: base &+ last), inSlot: base &+ copy)
         setAddress(nil, inSlot: base &+ last)
@@ -233,61 +229,45 @@ struct KeyTable {
 
     // MARK: Descriptors
 
-    /// The descriptor with `hash`, if any. O(1) on average with an index,
-    /// else a scan of at most ``linearSearchLimit`` hashes.
-    func find(hash: UInt32) -> Int? {
-        guard let index else {
-            for key in 0..<count where hashes[key] == hash { return key }
-            return nil
-        }
-        var slot = Self.slot(for: hash, mask: indexMask)
-        while true {
-            let entry = Int(index[slot])
-            if entry == 0 { return nil }
-            if hashes[entry &- 1] == hash { return entry &- 1 }
-            slot = (slot &+ 1) & indexMask
-        }
-    }
-
     /// Adds a descriptor with a single address; returns its position.
     /// - Precondition: not full, and no descriptor has `hash`.
     @discardableResult
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    #if $Embedded
     @inline(never)
     #endif
     func append(hash: UInt32, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) -> Int {
         precondition(count < capacity)
-        let key = count
+        let descriptor = count
         count &+= 1
-        hashes[key] = hash
-        keyInfo[key] = 0
-        insertIntoIndex(key)
-        reset(key, transactionID: transactionID, keyLength: keyLength, deleted: deleted, address: address)
-        return key
+        hashes[descriptor] = hash
+        keyInfo[descriptor] = 0
+        insertIntoIndex(descriptor)
+        reset(descriptor, transactionID: transactionID, keyLength: keyLength, deleted: deleted, address: address)
+        return descriptor
     }
 
-    /// Makes `address` the only copy of a new version of `key`.
-    func reset(_ key: Int, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) {
-        let wasDeleted = isDeleted(key)
-        transactionIDs[key] = transactionID
-        keyInfo[key] = UInt8(truncatingIfNeeded: keyLength & 0x3F) | (deleted ? Self.deletedFlag : 0)
+    /// Makes `address` the only copy of a new version of `descriptor`.
+    func reset(_ descriptor: Int, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) {
+        let wasDeleted = isDeleted(descriptor)
+        transactionIDs[descriptor] = transactionID
+        keyInfo[descriptor] = UInt8(truncatingIfNeeded: keyLength & 0x3F) | (deleted ? Self.deletedFlag : 0)
         deletedCount = deletedCount &+ (deleted ? 1 : 0) &- (wasDeleted ? 1 : 0)
-        let base = key &* redundancy
+        let base = descriptor &* redundancy
         setAddress(address, inSlot: base)
         for copy in 1..<redundancy { setAddress(nil, inSlot: base &+ copy) }
     }
 
-    /// Removes descriptor `key`; the last descriptor moves into its place
+    /// Removes descriptor `descriptor`; the last descriptor moves into its place
     /// (iteration order changes, as in pw_kvs). Rebuilds the index: O(n).
-    func remove(_ key: Int) {
-        if isDeleted(key) { deletedCount &-= 1 }
+    func remove(_ descriptor: Int) {
+        if isDeleted(descriptor) { deletedCount &-= 1 }
         let last = count &- 1
-        if key != last {
-            hashes[key] = hashes[last]
-            transactionIDs[key] = transactionIDs[last]
-            keyInfo[key] = keyInfo[last]
+        if descriptor != last {
+            hashes[descriptor] = hashes[last]
+            transactionIDs[descriptor] = transactionIDs[last]
+            keyInfo[descriptor] = keyInfo[last]
             for copy in 0..<redundancy {
-                setAddress(address(inSlot: last &* redundancy &+ copy), inSlot: key &* redundancy &+ copy)
+                setAddress(address(inSlot: last &* redundancy &+ copy), inSlot: descriptor &* redundancy &+ copy)
             }
         }
         for copy in 0..<redundancy { setAddress(nil, inSlot: last &* redundancy &+ copy) }
@@ -296,7 +276,7 @@ struct KeyTable {
     }
 
     /// Forgets every key.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     func removeAll() {
         for slot in 0..<count &* redundancy { setAddress(nil, inSlot: slot) }
         count = 0
@@ -304,25 +284,4 @@ struct KeyTable {
         rebuildIndex()
     }
 
-    private func rebuildIndex() {
-        guard let index else { return }
-        index.update(repeating: 0, count: indexMask &+ 1)
-        for entry in 0..<count { insertIntoIndex(entry) }
-    }
-
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
-    @inline(never)
-    #endif
-    private func insertIntoIndex(_ key: Int) {
-        guard let index else { return }
-        var slot = Self.slot(for: hashes[key], mask: indexMask)
-        while index[slot] != 0 { slot = (slot &+ 1) & indexMask }
-        index[slot] = UInt16(truncatingIfNeeded: key &+ 1)
-    }
-
-    /// Fibonacci hashing spreads the key hash over the index.
-    @inline(__always)
-    private static func slot(for hash: UInt32, mask: Int) -> Int {
-        Int(truncatingIfNeeded: (hash &* 0x9E37_79B1) >> 16) & mask
-    }
 }

@@ -165,10 +165,10 @@ extension KeyValueStore {
         try makeRoomForBatch(batch)
         let intentID = lastTransactionID &+ 1
         let intent = BatchRecord.Intent(firstTransactionID: intentID &+ 1, memberCount: memberCount, digest: digest)
-        var key = BatchRecord.key
+        let key = BatchRecord.key
         lastWriteState = .uncertain
         do throws(KVSError) {
-            var value = intent.encoded
+            let value = intent.encoded
             try writeBatchEntry(key.span, value.span, deleted: false, transactionID: intentID)
             batch.writing = true
             batch.nextTransactionID = intent.firstTransactionID
@@ -183,6 +183,21 @@ extension KeyValueStore {
             abortBatch(committedAs: intent.commitTransactionID)
             throw error
         }
+    }
+
+    /// After a batch failed past its intent record: rebuilds the tables
+    /// from flash, which rolls the batch back unless its commit record
+    /// (`commitID`) is on flash, then repairs; sets ``lastWriteState``.
+    func abortBatch(committedAs commitID: UInt32) {
+        let key = BatchRecord.key
+        reloadAfterFailedWrite(key.span, newerThan: nil)
+        guard state != .notInitialized else {
+            lastWriteState = .uncertain
+            return
+        }
+        let descriptor = keys.find(hash: BatchRecord.keyHash)
+        let committed = descriptor.map { keys.transactionID($0) == commitID && keys.isDeleted($0) } ?? false
+        lastWriteState = committed ? .committed : .notWritten
     }
 
     /// Validates one operation of a batch (no write).

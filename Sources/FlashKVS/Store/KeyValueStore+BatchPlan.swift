@@ -40,7 +40,7 @@ extension KeyValueStore {
         records: for record in 0..<batchRecordCount(batch) {
             let size = batchRecordSize(batch, record)
             for copy in 0..<redundancy {
-                guard let sector = findSpace(size: size, forRelocation: false, avoiding: AvoidList(reservedCount: copy))
+                guard let sector = findSpace(size: size, avoiding: AvoidList(reservedCount: copy))
                 else {
                     fits = false
                     break records

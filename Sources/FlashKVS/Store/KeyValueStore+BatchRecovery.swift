@@ -1,4 +1,8 @@
 // Writing a batch's records and rolling back a torn batch (Docs/BATCHES.md).
+// Layer (Docs/ARCHITECTURE.md): below Recovery, which runs the rollback
+// through `resolveTornBatch()`; calls only GarbageCollection, Copies,
+// Entry, FlashIO, Placement and the tables. The commit path (+Batch,
+// +BatchPlan) sits beside Write and calls down into this file.
 extension KeyValueStore {
     /// Enables ``commit(_:)``: from now on every scan of the flash
     /// (``initialize()``, and the rebuild after a failed write) rolls back
@@ -18,8 +22,8 @@ extension KeyValueStore {
     private func reserveBatchAddresses(size: Int, useReserve: Bool) throws(KVSError) {
         for copy in 0..<redundancy {
             let avoid = AvoidList(reservedCount: copy)
-            guard let sector = findSpace(size: size, forRelocation: false, avoiding: avoid)
-                ?? (useReserve ? findSpace(size: size, forRelocation: true, avoiding: avoid) : nil)
+            guard let sector = findSpace(size: size, avoiding: avoid)
+                ?? (useReserve ? findSpaceDuringGarbageCollection(size: size, avoiding: avoid) : nil)
             else { throw .resourceExhausted }
             reserved[copy] = sectors.nextWritableAddress(sector)
         }
@@ -33,7 +37,7 @@ extension KeyValueStore {
     func writeBatchEntry(
         _ key: Span<UInt8>, _ value: Span<UInt8>, deleted: Bool, transactionID: UInt32, useReserve: Bool = false
     ) throws(KVSError) {
-        var prior: LocatedEntry? = nil
+        var prior: Entry<Flash>? = nil
         var descriptor: Int? = nil
         do throws(KVSError) {
             let found = try findEntry(key)
@@ -41,7 +45,9 @@ extension KeyValueStore {
             prior = try readEntry(found)
         } catch .notFound {}
         if descriptor == nil && keys.isFull { throw .resourceExhausted }
-        let header = makeHeader(key: key, value: value, deleted: deleted, transactionID: transactionID)
+        let header = Entry<Flash>.header(
+            key: key, value: value, deleted: deleted, format: primaryFormat, alignmentUnits: alignmentUnits,
+            transactionID: transactionID)
         try reserveBatchAddresses(size: header.entrySize, useReserve: useReserve)
         lastTransactionID = max(lastTransactionID, transactionID)
         try appendEntry(header, key: key, value: value, at: reserved[0])
@@ -59,21 +65,6 @@ extension KeyValueStore {
             try appendEntry(header, key: key, value: value, at: reserved[copy])
             keys.addAddress(updated, reserved[copy])
         }
-    }
-
-    /// After a batch failed past its intent record: rebuilds the tables
-    /// from flash, which rolls the batch back unless its commit record
-    /// (`commitID`) is on flash, then repairs; sets ``lastWriteState``.
-    func abortBatch(committedAs commitID: UInt32) {
-        var key = BatchRecord.key
-        reloadAfterFailedWrite(key.span, newerThan: nil)
-        guard state != .notInitialized else {
-            lastWriteState = .uncertain
-            return
-        }
-        let descriptor = keys.find(hash: BatchRecord.keyHash)
-        let committed = descriptor.map { keys.transactionID($0) == commitID && keys.isDeleted($0) } ?? false
-        lastWriteState = committed ? .committed : .notWritten
     }
 
     // MARK: Rollback
@@ -142,7 +133,7 @@ extension KeyValueStore {
             errorDetected = true
             return true  // resolved once the repair has collected the debris
         }
-        var key = BatchRecord.key
+        let key = BatchRecord.key
         do throws(KVSError) {
             try writeBatchEntry(key.span, Span(), deleted: true, transactionID: lastTransactionID &+ 1)
         } catch .resourceExhausted {
@@ -173,7 +164,7 @@ extension KeyValueStore {
         while true {
             var best: Int? = nil
             sectors: for sector in 0..<partition.sectorCount
-            where sectors.recoverableBytes(sector) > 0 && (sector >= 64 || !tried[sector]) {
+            where sectors.reclaimableBytes(sector) > 0 && (sector >= 64 || !tried[sector]) {
                 for index in first..<max(count, first)
                 where priors[index] >= 0 && sectors.sector(of: priors[index]) == sector {
                     continue sectors
@@ -184,7 +175,7 @@ extension KeyValueStore {
                 }
                 let empty = sectors.validBytes(sector) == 0, currentEmpty = sectors.validBytes(current) == 0
                 if (empty && !currentEmpty)
-                    || (empty == currentEmpty && sectors.recoverableBytes(sector) > sectors.recoverableBytes(current)) {
+                    || (empty == currentEmpty && sectors.reclaimableBytes(sector) > sectors.reclaimableBytes(current)) {
                     best = sector
                 }
             }
@@ -201,7 +192,7 @@ extension KeyValueStore {
         var bytes = InlineArray<12, UInt8>(repeating: 0)
         var span = bytes.mutableSpan
         guard let entry = try? readEntry(descriptor), entry.header.valueSize == BatchRecord.valueSize,
-              (try? readValue(entry, into: &span, offset: 0)) == BatchRecord.valueSize
+              (try? entry.readValue(into: &span, offset: 0)) == BatchRecord.valueSize
         else { return nil }
         return BatchRecord.Intent(decoding: span.span)
     }
@@ -218,26 +209,26 @@ extension KeyValueStore {
             let end = sectors.base(of: sector) &+ sectorSize
             var address = sectors.base(of: sector)
             while address &+ EntryHeader.size <= end {
-                let loaded: LoadedEntry
+                let loaded: (entry: Entry<Flash>, keyHash: UInt32)
                 do throws(KVSError) {
-                    loaded = try loadEntry(at: address)
+                    loaded = try Entry.load(at: address, in: io)
                 } catch .notFound {
-                    if (try? isErased(from: address, to: end)) ?? false { break }
+                    if (try? io.isErased(from: address, to: end)) ?? false { break }
                     address &+= EntryHeader.size
                     continue
                 } catch {
                     address &+= EntryHeader.size
                     continue
                 }
-                let id = loaded.header.transactionID
+                let id = loaded.entry.header.transactionID
                 for index in 0..<memberCount
-                where keys.hash(members[index]) == loaded.hash && id < intentID
-                    && keys.keyLength(members[index]) == Int(loaded.header.keyLength)
+                where keys.hash(members[index]) == loaded.keyHash && id < intentID
+                    && keys.keyLength(members[index]) == Int(loaded.entry.header.keyLength)
                     && (priors[index] < 0 || id > priorIDs[index]) {
                     priors[index] = address
                     priorIDs[index] = id
                 }
-                address &+= loaded.header.entrySize
+                address &+= loaded.entry.header.entrySize
             }
         }
     }
@@ -250,23 +241,23 @@ extension KeyValueStore {
         let current = try readEntry(descriptor)
         var keyBytes = InlineArray<64, UInt8>(repeating: 0)
         var keySpan = keyBytes.mutableSpan
-        let keyLength = try readKey(current.header, at: current.address, into: &keySpan)
+        let keyLength = try current.readKey(into: &keySpan)
         var header: EntryHeader
-        var source: Int? = nil
+        var source: Entry<Flash>? = nil
         let id = lastTransactionID &+ 1
-        if prior >= 0, let priorHeader = try? readHeader(at: prior), !priorHeader.isTombstone {
-            header = try updatedHeader(LocatedEntry(header: priorHeader, address: prior), format: primaryFormat,
-                                       transactionID: id)
-            source = prior
+        if prior >= 0, let priorEntry = try? Entry(readingAt: prior, in: io), !priorEntry.header.isTombstone {
+            header = try priorEntry.updated(to: primaryFormat, transactionID: id, alignmentUnits: alignmentUnits)
+            source = priorEntry
         } else {
-            header = makeHeader(key: keySpan.span.extracting(0..<keyLength), value: Span(), deleted: true,
-                                transactionID: id)
+            header = Entry<Flash>.header(
+                key: keySpan.span.extracting(0..<keyLength), value: Span(), deleted: true, format: primaryFormat,
+                alignmentUnits: alignmentUnits, transactionID: id)
         }
         try reserveBatchAddresses(size: header.entrySize, useReserve: useReserve)
         lastTransactionID = id
         for copy in 0..<redundancy {
             if let source {
-                try copyEntry(header, from: source, toSectorAt: reserved[copy])
+                try copyEntry(source, as: header, to: reserved[copy])
             } else {
                 try appendEntry(header, key: keySpan.span.extracting(0..<keyLength), value: Span(), at: reserved[copy])
             }

@@ -1,139 +1,21 @@
-/// Sectors that placement and garbage collection must leave alone: those
-/// of the addresses already reserved for the write in progress, and those
-/// holding copies of up to two keys.
-struct AvoidList {
-    /// The first `reservedCount` addresses of `reserved`.
-    var reservedCount = 0
-    /// A key whose copies' sectors are avoided (one being completed).
-    var descriptor: Int? = nil
-    /// A second key whose copies' sectors are avoided (one being relocated).
-    var relocating: Int? = nil
-}
-
 extension KeyValueStore {
-    func isAvoided(_ sector: Int, _ avoid: AvoidList) -> Bool {
-        for copy in 0..<avoid.reservedCount where sectors.sector(of: reserved[copy]) == sector { return true }
-        return hasCopy(avoid.descriptor, in: sector) || hasCopy(avoid.relocating, in: sector)
-    }
-
-    func hasCopy(_ descriptor: Int?, in sector: Int) -> Bool {
-        guard let descriptor else { return false }
-        for copy in 0..<keys.addressCount(descriptor)
-        where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
-            return true
-        }
-        return false
-    }
-
-    /// Chooses a sector for `size` new bytes (pw_kvs `Sectors::Find`);
-    /// this is where wear leveling happens. Visits sectors in rotation order
-    /// after `lastNewSector`:
-    /// 1. a partly written sector with room (for relocation: only one with
-    ///    nothing reclaimable);
-    /// 2. else the first empty sector, if it is not the last one (writes
-    ///    keep one erased sector in reserve; relocation may use it), which
-    ///    becomes `lastNewSector`;
-    /// 3. for relocation, else the sector with room and the most
-    ///    reclaimable bytes.
-    /// - Returns: nil if no sector qualifies. O(sectors).
-    func findSpace(size: Int, forRelocation: Bool, avoiding avoid: AvoidList) -> Int? {
-        // A sector that fails its check is marked corrupt: at most one search per sector.
-        while let sector = findSpaceUnchecked(size: size, forRelocation: forRelocation, avoiding: avoid) {
-            if prepareEmptySector(sector) { return sector }
-        }
-        return nil
-    }
-
-    /// Before the first write into `sector`, if it is an empty sector the
-    /// scan did not read through (``SectorTable/isUnverifiedEmpty(_:)``):
-    /// reads it, and erases it if any byte is not erased (it holds nothing
-    /// the store indexes: the debris of an interrupted erase or write).
-    /// - Returns: false if it could not be read or erased; it is then
-    ///   marked corrupt (collected, i.e. erased, by the next repair).
-    /// - Complexity: nothing for other sectors; else reads the sector once
-    ///   (first use after init only) and erases it if needed.
-    func prepareEmptySector(_ sector: Int) -> Bool {
-        guard sectors.isUnverifiedEmpty(sector) else { return true }
-        let base = sectors.base(of: sector)
-        do {
-            if try !isErased(from: base, to: base &+ sectorSize) { try partition.erase(at: base) }
-            sectors.setVerified(sector, true)
-            return true
-        } catch {
-            sectors.markCorrupt(sector)
-            errorDetected = true
-            return false
-        }
-    }
-
-    private func findSpaceUnchecked(size: Int, forRelocation: Bool, avoiding avoid: AvoidList) -> Int? {
-        let count = partition.sectorCount
-        var firstEmpty: Int? = nil
-        var secondEmptySeen = false
-        var mostReclaimable: Int? = nil
-        // Visit, in rotation order after lastNewSector, only the sectors that
-        // are empty or have room: the others can never be chosen.
-        var next = sectors.lastNewSector &+ 1 == count ? 0 : sectors.lastNewSector &+ 1
-        var remaining = count
-        while remaining > 0 {
-            let end = min(count, next &+ remaining)
-            guard let sector = sectors.firstEmptyOrWithRoom(for: size, in: next..<end) else {
-                remaining &-= end &- next
-                next = 0
-                continue
-            }
-            remaining &-= sector &+ 1 &- next
-            next = sector &+ 1 == count ? 0 : sector &+ 1
-            if isAvoided(sector, avoid) { continue }
-            let empty = sectors.isEmpty(sector)
-            if !empty {
-                let reclaimable = sectors.recoverableBytes(sector)
-                if !forRelocation || reclaimable == 0 { return sector }
-                if mostReclaimable.map({ sectors.recoverableBytes($0) < reclaimable }) ?? true {
-                    mostReclaimable = sector
-                }
-            }
-            if empty {
-                if firstEmpty == nil { firstEmpty = sector } else if !forRelocation { secondEmptySeen = true }
-            }
-        }
-        if let firstEmpty, forRelocation || secondEmptySeen {
-            sectors.lastNewSector = firstEmpty
-            return firstEmpty
-        }
-        return forRelocation ? mostReclaimable : nil
-    }
-
-    /// The sector to collect next (pw_kvs `FindSectorToGarbageCollect`), in
-    /// rotation order after `lastNewSector`: the first holding only stale
-    /// data; else the one with the most reclaimable bytes; else, if
-    /// `movingLiveData`, the one with the most valid bytes (to move live
-    /// data out of the way of a write). O(sectors).
-    func sectorToCollect(avoiding avoid: AvoidList, movingLiveData: Bool) -> Int? {
-        let count = partition.sectorCount
-        var next = sectors.lastNewSector
-        var mostReclaimable: Int? = nil, reclaimableBest = 0
-        var mostValid: Int? = nil, validBest = 0
-        // One pass in rotation order: the first fully stale sector wins at
-        // once; the other two choices keep the first of equals.
-        for _ in 0..<count {
-            next = next &+ 1 == count ? 0 : next &+ 1
-            let valid = sectors.validBytes(next), reclaimable = sectors.recoverableBytes(next)
-            guard reclaimable > reclaimableBest || valid > validBest || (valid == 0 && reclaimable > 0),
-                  !isAvoided(next, avoid) else { continue }
-            if valid == 0 && reclaimable > 0 { return next }
-            if reclaimable > reclaimableBest { (mostReclaimable, reclaimableBest) = (next, reclaimable) }
-            if valid > validBest { (mostValid, validBest) = (next, valid) }
-        }
-        return mostReclaimable ?? (movingLiveData ? mostValid : nil)
-    }
-
-    /// Collects one sector chosen by ``sectorToCollect(avoiding:movingLiveData:)``.
-    /// - Throws: `.notFound` if there is nothing to collect; otherwise as
-    ///   ``garbageCollectSector(_:avoiding:)``.
-    func garbageCollect(avoiding avoid: AvoidList, movingLiveData: Bool = true) throws(KVSError) {
-        guard let sector = sectorToCollect(avoiding: avoid, movingLiveData: movingLiveData) else { throw .notFound }
+    /// Collects the sector ``Placement/sectorToGarbageCollect(avoiding:)``
+    /// chooses (pw_kvs `GarbageCollect`): to make room for a write, live
+    /// data is moved if nothing is reclaimable.
+    /// - Throws: `.notFound` if every sector is empty or avoided; otherwise
+    ///   as ``garbageCollectSector(_:avoiding:)``.
+    func garbageCollect(avoiding avoid: AvoidList) throws(KVSError) {
+        guard let sector = placement.sectorToGarbageCollect(avoiding: avoid) else { throw .notFound }
         try garbageCollectSector(sector, avoiding: avoid)
+    }
+
+    /// Collects the sector ``Placement/sectorToReclaim(avoiding:)`` chooses:
+    /// live data is never moved just to erase a sector (pw_kvs does, spec 7.2 B7).
+    /// - Throws: `.notFound` if nothing is reclaimable; otherwise as
+    ///   ``garbageCollectSector(_:avoiding:)``.
+    func reclaimOneSector() throws(KVSError) {
+        guard let sector = placement.sectorToReclaim(avoiding: AvoidList()) else { throw .notFound }
+        try garbageCollectSector(sector, avoiding: AvoidList())
     }
 
     /// Garbage-collects every corrupt sector not avoided, counting each
@@ -141,7 +23,7 @@ extension KeyValueStore {
     /// - Returns: the first error (a later one replaces `.resourceExhausted`), or nil.
     func collectCorruptSectors(avoiding avoid: AvoidList) -> KVSError? {
         var recorded: KVSError? = nil
-        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) && !isAvoided(sector, avoid) {
+        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) && !placement.isAvoided(sector, avoid) {
             do {
                 try garbageCollectSector(sector, avoiding: avoid)
                 corruptSectorsRecovered &+= 1
@@ -203,12 +85,12 @@ extension KeyValueStore {
         relocationAvoid.relocating = descriptor
         var retried = false
         while true {
-            guard let destinationSector = findSpace(
-                size: entry.header.entrySize, forRelocation: true, avoiding: relocationAvoid)
+            guard let destinationSector = findSpaceDuringGarbageCollection(
+                size: entry.header.entrySize, avoiding: relocationAvoid)
             else { throw .resourceExhausted }
             let destination = sectors.nextWritableAddress(destinationSector)
             do {
-                try copyEntry(entry.header, from: entry.address, toSectorAt: destination)
+                try copyEntry(entry, as: entry.header, to: destination)
             } catch where !retried {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue
@@ -216,6 +98,70 @@ extension KeyValueStore {
             sectors.removeValid(sectors.sector(of: source), entry.header.entrySize)
             keys.replaceAddress(descriptor, copy: copy, with: destination)
             return
+        }
+    }
+
+    /// Recovers an erased sector without copying anything, as needed after
+    /// garbage collection was cut between copying a sector's live entries
+    /// and erasing it (the copies filled the last erased sector; pw_kvs
+    /// stays read-only there for good). Erases the first sector, in
+    /// rotation order, that holds no live data, or else whose every live
+    /// copy has an identical verified copy (same key, same transaction id,
+    /// bytes that read the same twice) in a sector holding no other copy of
+    /// that key: the key table is pointed at those copies first. The sector
+    /// the interrupted collection copied into always qualifies. Sectors in
+    /// `avoid` (those of a write's reserved addresses) are left alone.
+    /// - Returns: whether a sector was erased.
+    /// - Throws: the erase error. O(sectors) passes over the flash's
+    ///   entries, each read and verified; recovery only.
+    func eraseSectorHoldingOnlyDuplicates(avoiding avoid: AvoidList = AvoidList()) throws(KVSError) -> Bool {
+        let count = sectors.count
+        // First a sector without live data, then one whose live copies all
+        // have duplicates.
+        for pass in 0..<2 {
+            for step in 0..<count {
+                let sector = (sectors.lastNewSector &+ 1 &+ step) % count
+                guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0),
+                      !placement.isAvoided(sector, avoid) else { continue }
+                if pass == 1 {
+                    for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
+                    guard sectors.validBytes(sector) == 0 else { continue }
+                }
+                let wasCorrupt = sectors.isCorrupt(sector)
+                try garbageCollectSector(sector, avoiding: AvoidList())
+                if wasCorrupt { corruptSectorsRecovered &+= 1 }
+                return true
+            }
+        }
+        return false
+    }
+
+    /// For each entry of `other` that loads, verifies and reads the same
+    /// twice more (a torn copy's bits may flicker), and is the current
+    /// version of a key with a copy in `sector` and none in `other` (and,
+    /// without a checksum, not a torn version of that copy): points that
+    /// copy at the entry instead.
+    private func pointCopies(in sector: Int, atDuplicatesIn other: Int) {
+        let end = sectors.base(of: other) &+ sectorSize
+        var address = sectors.base(of: other)
+        while address < end {
+            guard let (entry, keyHash) = try? Entry.load(at: address, in: io) else {
+                address &+= EntryHeader.size  // past corrupt or unreadable bytes, to the next possible entry
+                continue
+            }
+            address &+= entry.header.entrySize
+            guard let descriptor = keys.find(hash: keyHash),
+                  keys.transactionID(descriptor) == entry.header.transactionID,
+                  !placement.hasCopy(descriptor, in: other), placement.hasCopy(descriptor, in: sector), entry.isStable() else { continue }
+            for copy in 0..<keys.addressCount(descriptor)
+            where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+                // No checksum: never a torn version of the copy (tornCopy).
+                if checksumFree && tornCopy(keys.address(descriptor, copy: copy), entry.address) == entry.address { break }
+                keys.replaceAddress(descriptor, copy: copy, with: entry.address)
+                sectors.removeValid(sector, entry.header.entrySize)
+                sectors.addValid(other, entry.header.entrySize)
+                break
+            }
         }
     }
 }

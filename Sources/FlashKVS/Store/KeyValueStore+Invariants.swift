@@ -38,12 +38,12 @@ extension KeyValueStore {
                 for other in 0..<copy where sectors.sector(of: keys.address(descriptor, copy: other)) == sector {
                     violations.append("key \(descriptor): two copies in sector \(sector)")
                 }
-                guard let entry = try? loadEntry(at: address) else {
+                guard let (entry, keyHash) = try? Entry.load(at: address, in: io) else {
                     violations.append("key \(descriptor) copy \(copy) at \(address): does not load and verify")
                     continue
                 }
                 let header = entry.header
-                if entry.hash != keys.hash(descriptor) || Int(header.keyLength) != keys.keyLength(descriptor)
+                if keyHash != keys.hash(descriptor) || Int(header.keyLength) != keys.keyLength(descriptor)
                     || header.transactionID != keys.transactionID(descriptor)
                     || header.isTombstone != keys.isDeleted(descriptor) {
                     violations.append("key \(descriptor) copy \(copy) at \(address): differs from the key table")
@@ -58,7 +58,7 @@ extension KeyValueStore {
             }
             guard !sectors.isCorrupt(sector), !sectors.isUnverifiedEmpty(sector) else { continue }
             let tail = sectors.nextWritableAddress(sector)
-            if (try? isErased(from: tail, to: sectors.base(of: sector) &+ sectorSize)) != true {
+            if (try? io.isErased(from: tail, to: sectors.base(of: sector) &+ sectorSize)) != true {
                 violations.append("sector \(sector): not erased from its writable address \(tail)")
             }
         }

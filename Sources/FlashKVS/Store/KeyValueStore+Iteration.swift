@@ -15,8 +15,8 @@ extension KeyValueStore {
         /// matches the hash in the key table.
         mutating func readKey(from store: KeyValueStore, at address: Int) -> Bool {
             var span = storage.mutableSpan
-            guard let header = try? store.readHeader(at: address),
-                  let length = try? store.readKey(header, at: address, into: &span),
+            guard let entry = try? Entry(readingAt: address, in: store.io),
+                  let length = try? entry.readKey(into: &span),
                   KeyHash.of(storage.span.extracting(0..<length)) == store.keys.hash(descriptor)
             else { return false }
             keyCount = length
@@ -106,7 +106,7 @@ extension KeyValueStore {
     @discardableResult
     public func get(_ item: Item, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {
         try item.withKey { key throws(KVSError) in
-            try readValue(of: item.descriptor, key: key, into: &buffer, offset: offset)
+            try readValueFromFirstGoodCopy(of: item.descriptor, key: key, into: &buffer, offset: offset)
         }
     }
 }

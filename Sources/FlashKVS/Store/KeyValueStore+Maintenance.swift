@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 extension KeyValueStore {
     /// Garbage-collects one sector with reclaimable bytes, repairing
     /// detected errors first unless recovery is `.manual`. Live data is
@@ -10,7 +18,7 @@ extension KeyValueStore {
         if checkForErrors() && options.recovery != .manual {
             try repair()
         }
-        try garbageCollect(avoiding: AvoidList(), movingLiveData: false)
+        try reclaimOneSector()
     }
 
     /// Repairs the store even when the flash holds data it cannot index
@@ -23,16 +31,16 @@ extension KeyValueStore {
         errorDetected = true
         discardingUnindexedData = true
         defer { discardingUnindexedData = false }
-        try scanFlash(deep: true)  // sectors holding entries that do not fit are marked corrupt
+        try scanFlashCheckingEmptySectors()  // sectors holding entries that do not fit are marked corrupt
         discardingUnindexedData = false
         if let error = fixErrors() { throw error }
         // The flash now holds only indexed data: rescan so that the report says so.
-        try scanFlash(deep: true)
+        try scanFlashCheckingEmptySectors()
         if errorDetected, let error = fixErrors() { throw error }
     }
 
     /// Throws unless maintenance may write and erase.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func checkMaintenanceAllowed() throws(KVSError) {
         guard state != .notInitialized else { throw .failedPrecondition }
         if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
@@ -49,7 +57,14 @@ extension KeyValueStore {
     ///   more keys than `capacity` (see ``ScanReport/holdsUnindexedData``;
     ///   nothing is erased); the first repair, migration or collection error.
     public func fullMaintenance() throws(KVSError) {
-        try fullMaintenance(heavy: false)
+        try prepareFullMaintenance()
+        let (migrated, migrationError) = migrateEntriesCollectingError()
+        let start = sectors.lastNewSector
+        let size = partition.size  // 70 % of it, exactly, without overflow for any partition size
+        let threshold = size / 10 &* 7 &+ size % 10 &* 7 / 10
+        let collectionError = migrated > 0 || sectors.totalValidBytes > threshold
+            ? collectReclaimableSectors(startingAfter: start) : collectStaleSectors(startingAfter: start)
+        if let error = migrationError ?? collectionError { throw error }
     }
 
     /// ``fullMaintenance()``, then also collects every sector with anything
@@ -57,20 +72,10 @@ extension KeyValueStore {
     /// their key-table slots freed). Changes iteration order.
     /// - Throws: as ``fullMaintenance()``.
     public func heavyMaintenance() throws(KVSError) {
-        try fullMaintenance(heavy: true)
-    }
-
-    private func fullMaintenance(heavy: Bool) throws(KVSError) {
         try prepareFullMaintenance()
-        var firstError: KVSError? = nil
-        var migrated = 0
-        do {
-            migrated = try migrateEntriesToPrimaryFormat()
-        } catch {
-            firstError = error
-        }
-        let collectionError = collectGarbage(heavy: heavy, migrated: migrated > 0)
-        if let error = firstError ?? collectionError { throw error }
+        let (_, migrationError) = migrateEntriesCollectingError()
+        let collectionError = collectEverythingReclaimable()
+        if let error = migrationError ?? collectionError { throw error }
     }
 
     /// Heavy maintenance without format migration: what a put of a new key
@@ -81,29 +86,24 @@ extension KeyValueStore {
     /// - Throws: as ``heavyMaintenance()``.
     func makeRoomInKeyTable() throws(KVSError) {
         try prepareFullMaintenance()
-        if let error = collectGarbage(heavy: true, migrated: false) { throw error }
+        if let error = collectEverythingReclaimable() { throw error }
     }
 
     /// Checks that maintenance may run, then repairs detected errors (in
     /// every recovery mode).
-    @inline(never)  // one copy: smaller device code
+    @inline(never)
     private func prepareFullMaintenance() throws(KVSError) {
         try checkMaintenanceAllowed()
         if checkForErrors() { try repair() }
     }
 
-    /// The collection passes of full and heavy maintenance (after repair and
-    /// migration): every sector holding only stale data, or with anything
-    /// reclaimable when forced (heavy, over 70 % in use, or entries were
-    /// migrated); heavy maintenance then drops deleted keys and collects again.
+    /// The collection of heavy maintenance (after repair and migration):
+    /// every sector with anything reclaimable, then, after a complete pass,
+    /// deleted keys are forgotten and every sector collected again.
     /// - Returns: the first collection or removal error, or nil.
-    private func collectGarbage(heavy: Bool, migrated: Bool) -> KVSError? {
-        let size = partition.size  // 70 % of it, exactly, without overflow for any partition size
-        let threshold = size / 10 &* 7 &+ size % 10 &* 7 / 10
-        let force = heavy || sectors.totalValidBytes > threshold || migrated
+    private func collectEverythingReclaimable() -> KVSError? {
         let start = sectors.lastNewSector
-        if let passError = collectPass(startingAfter: start, force: force) { return passError }
-        guard heavy else { return nil }
+        if let passError = collectReclaimableSectors(startingAfter: start) { return passError }
         // Deleted keys may only be forgotten once no older version of them
         // is left on flash, i.e. after a complete forced pass (pw_kvs drops
         // them even after a failed pass, spec 7.2 B9).
@@ -113,18 +113,29 @@ extension KeyValueStore {
         } catch {
             removalError = error
         }
-        let secondPassError = collectPass(startingAfter: start, force: true)
+        let secondPassError = collectReclaimableSectors(startingAfter: start)
         return removalError ?? secondPassError
     }
 
-    /// Visits every sector once, in rotation order after `start`, and
-    /// collects those with reclaimable bytes and (unless `force`) no valid
-    /// bytes. Stops at the first failure and returns it.
-    private func collectPass(startingAfter start: Int, force: Bool) -> KVSError? {
+    /// Collects, in rotation order after `start`, every sector that holds
+    /// only stale data. Stops at the first failure and returns it.
+    private func collectStaleSectors(startingAfter start: Int) -> KVSError? {
+        collectPass(startingAfter: start, includingLiveData: false)
+    }
+
+    /// Collects, in rotation order after `start`, every sector with
+    /// reclaimable bytes, moving its live data. Stops at the first failure
+    /// and returns it.
+    private func collectReclaimableSectors(startingAfter start: Int) -> KVSError? {
+        collectPass(startingAfter: start, includingLiveData: true)
+    }
+
+    /// The two passes in one loop: visits every sector once.
+    private func collectPass(startingAfter start: Int, includingLiveData: Bool) -> KVSError? {
         let count = partition.sectorCount
         for step in 0..<count {
             let sector = (start &+ 1 &+ step) % count
-            if sectors.recoverableBytes(sector) > 0 && (force || sectors.validBytes(sector) == 0) {
+            if sectors.reclaimableBytes(sector) > 0 && (includingLiveData || sectors.validBytes(sector) == 0) {
                 do {
                     try garbageCollectSector(sector, avoiding: AvoidList())
                 } catch {
@@ -138,7 +149,7 @@ extension KeyValueStore {
     /// Forgets deleted keys: their entries stop counting as valid, so the
     /// next collection erases them. Must follow a forced collection pass
     /// (no older version of the key may remain on flash).
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func removeDeletedKeys() throws(KVSError) {
         var descriptor = 0
         while descriptor < keys.count {
@@ -152,10 +163,20 @@ extension KeyValueStore {
         }
     }
 
+    /// ``migrateEntriesToPrimaryFormat()``, its error returned beside the
+    /// number of keys rewritten before it.
+    private func migrateEntriesCollectingError() -> (migrated: Int, error: KVSError?) {
+        do {
+            return (try migrateEntriesToPrimaryFormat(), nil)
+        } catch {
+            return (0, error)
+        }
+    }
+
     /// Rewrites every entry whose format is not the primary one, with a new
     /// transaction id, the primary format and the partition's alignment.
     /// - Returns: the number of keys rewritten.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func migrateEntriesToPrimaryFormat() throws(KVSError) -> Int {
         var migrated = 0
         let primary = primaryFormat
@@ -164,18 +185,18 @@ extension KeyValueStore {
             if entry.header.magic == primary.magic { continue }
             migrated &+= 1
             lastTransactionID &+= 1
-            let header = try updatedHeader(entry, format: primary, transactionID: lastTransactionID)
+            let header = try entry.updated(to: primary, transactionID: lastTransactionID, alignmentUnits: alignmentUnits)
             _ = try reserveAddresses(size: header.entrySize, replacing: nil)  // every copy
             // Reserving may have garbage-collected the old copy elsewhere
             // (spec 7.2 B12): read its current location again.
             let source = try readEntry(descriptor)
-            try copyEntry(header, from: source.address, toSectorAt: reserved[0])
+            try copyEntry(source, as: header, to: reserved[0])
             // The old copies' own size (pw_kvs subtracts the new size, spec 7.2 B11).
             releaseCopies(of: descriptor, size: source.header.entrySize)
             keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                        deleted: keys.isDeleted(descriptor), address: reserved[0])
             for copy in 1..<redundancy {
-                try copyEntry(header, from: source.address, toSectorAt: reserved[copy])
+                try copyEntry(source, as: header, to: reserved[copy])
                 keys.addAddress(descriptor, reserved[copy])
             }
         }

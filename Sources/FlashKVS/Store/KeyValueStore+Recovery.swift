@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 extension KeyValueStore {
     /// Looks for known problems: a corrupt sector, or (with redundancy) a
     /// key with missing copies; records them in ``errorDetected``.
@@ -19,7 +27,7 @@ extension KeyValueStore {
     ///   `.failedPrecondition` for unindexed data (nothing is written); the
     ///   first repair error.
     func repair() throws(KVSError) {
-        try scanFlash(deep: true)
+        try scanFlashCheckingEmptySectors()
         if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
         if lastScan.unrecognizedData { throw .failedPrecondition }
         if let error = fixErrors() { throw error }
@@ -110,69 +118,8 @@ extension KeyValueStore {
         return nil
     }
 
-    /// Recovers an erased sector without copying anything, as needed after
-    /// garbage collection was cut between copying a sector's live entries
-    /// and erasing it (the copies filled the last erased sector; pw_kvs
-    /// stays read-only there for good). Erases the first sector, in
-    /// rotation order, that holds no live data, or else whose every live
-    /// copy has an identical verified copy (same key, same transaction id,
-    /// bytes that read the same twice) in a sector holding no other copy of
-    /// that key: the key table is pointed at those copies first. The sector
-    /// the interrupted collection copied into always qualifies. Sectors in
-    /// `avoid` (those of a write's reserved addresses) are left alone.
-    /// - Returns: whether a sector was erased.
-    /// - Throws: the erase error. O(sectors) passes over the flash's
-    ///   entries, each read and verified; recovery only.
-    func eraseSectorHoldingOnlyDuplicates(avoiding avoid: AvoidList = AvoidList()) throws(KVSError) -> Bool {
-        let count = sectors.count
-        // First a sector without live data, then one whose live copies all
-        // have duplicates.
-        for pass in 0..<2 {
-            for step in 0..<count {
-                let sector = (sectors.lastNewSector &+ 1 &+ step) % count
-                guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0),
-                      !isAvoided(sector, avoid) else { continue }
-                if pass == 1 {
-                    for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
-                    guard sectors.validBytes(sector) == 0 else { continue }
-                }
-                let wasCorrupt = sectors.isCorrupt(sector)
-                try garbageCollectSector(sector, avoiding: AvoidList())
-                if wasCorrupt { corruptSectorsRecovered &+= 1 }
-                return true
-            }
-        }
-        return false
-    }
-
-    /// For each entry of `other` that loads, verifies and reads the same
-    /// twice more (a torn copy's bits may flicker), and is the current
-    /// version of a key with a copy in `sector` and none in `other`: points
-    /// that copy at the entry instead.
-    private func pointCopies(in sector: Int, atDuplicatesIn other: Int) {
-        let end = sectors.base(of: other) &+ sectorSize
-        var address = sectors.base(of: other)
-        while address < end {
-            guard let entry = try? loadEntry(at: address) else {
-                address &+= EntryHeader.size  // past corrupt or unreadable bytes, to the next possible entry
-                continue
-            }
-            address &+= entry.header.entrySize
-            guard let descriptor = keys.find(hash: entry.hash),
-                  keys.transactionID(descriptor) == entry.header.transactionID,
-                  !hasCopy(descriptor, in: other), hasCopy(descriptor, in: sector), isStable(entry) else { continue }
-            for copy in 0..<keys.addressCount(descriptor)
-            where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
-                keys.replaceAddress(descriptor, copy: copy, with: entry.address)
-                sectors.removeValid(sector, entry.header.entrySize)
-                sectors.addValid(other, entry.header.entrySize)
-                break
-            }
-        }
-    }
-
     /// Writes missing copies of every key that has fewer than `redundancy`.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     private func ensureRedundancy() -> KVSError? {
         guard redundancy > 1 else { return nil }
         var firstError: KVSError? = nil
@@ -191,7 +138,7 @@ extension KeyValueStore {
     /// has `redundancy` copies.
     private func addMissingCopies(_ descriptor: Int) throws(KVSError) {
         let entry = try readEntry(descriptor)
-        try verifyInFlash(entry.header, at: entry.address)
+        try entry.verifyInFlash()
         var retried = false
         while keys.addressCount(descriptor) < redundancy {
             let sector = try sectorForWrite(size: entry.header.entrySize, reservedCount: 0, avoidingCopiesOf: descriptor)
@@ -199,12 +146,54 @@ extension KeyValueStore {
             // Making space may have moved the source copy (spec 7.2 B12).
             let source = try readEntry(descriptor)
             do {
-                try copyEntry(source.header, from: source.address, toSectorAt: destination)
+                try copyEntry(source, as: source.header, to: destination)
             } catch where !retried {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue
             }
             keys.addAddress(descriptor, destination)
         }
+    }
+
+    /// Rebuilds the tables from flash and, unless recovery is manual or the
+    /// flash holds unindexed data, repairs what the scan found; sets
+    /// ``state`` (`.needsMaintenance` while errors remain).
+    /// - Throws: the read error if the flash cannot be read (the store is
+    ///   then `.notInitialized`).
+    func rebuildAndRepair() throws(KVSError) {
+        let onlyCopiesMissing = try scanFlash()
+        // A torn batch left unresolved sets errorDetected: never ready with one.
+        resolveTornBatch()
+        if errorDetected {
+            state = .needsMaintenance
+            if options.recovery != .manual && !lastScan.holdsUnindexedData {
+                let recoveredBefore = missingRedundantEntriesRecovered
+                if fixErrors() == nil, onlyCopiesMissing {
+                    // Only the redundancy changed: adding copies is not a repair.
+                    missingRedundantEntriesRecovered = recoveredBefore
+                }
+            }
+        } else {
+            state = .ready
+        }
+    }
+
+    /// After a put or delete whose first copy failed twice, the flash may
+    /// or may not hold the new version: rebuilds the tables from flash (and
+    /// repairs per the options), so that reads return what a restart would
+    /// read, and sets ``lastWriteState`` to what the rescan found (it stays
+    /// `.uncertain` if the flash cannot be read).
+    /// - Parameter version: the key's transaction id before the write (nil
+    ///   for a new key).
+    func reloadAfterFailedWrite(_ key: Span<UInt8>, newerThan version: UInt32?) {
+        errorDetected = false
+        guard (try? rebuildAndRepair()) != nil else { return }
+        guard let descriptor = keys.find(hash: KeyHash.of(key)) else {
+            lastWriteState = .notWritten
+            return
+        }
+        var isNewer = true
+        if let version { isNewer = keys.transactionID(descriptor) > version }
+        lastWriteState = isNewer ? .committed : .notWritten
     }
 }

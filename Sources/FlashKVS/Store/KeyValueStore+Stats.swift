@@ -32,7 +32,7 @@ extension KeyValueStore {
                 stats.writableBytes &+= sectors.writableBytes(sector)
             }
             stats.inUseBytes &+= sectors.validBytes(sector)
-            stats.reclaimableBytes &+= sectors.recoverableBytes(sector)
+            stats.reclaimableBytes &+= sectors.reclaimableBytes(sector)
         }
         stats.sectorEraseCount = sectorEraseCount
         stats.corruptSectorsRecovered = corruptSectorsRecovered
@@ -60,7 +60,7 @@ extension KeyValueStore {
     /// - Precondition: `0 <= sector < partition.sectorCount`, after ``initialize()``.
     public func usage(ofSector sector: Int) -> SectorUsage {
         SectorUsage(validBytes: sectors.validBytes(sector), writableBytes: sectors.writableBytes(sector),
-                    reclaimableBytes: sectors.recoverableBytes(sector), isCorrupt: sectors.isCorrupt(sector))
+                    reclaimableBytes: sectors.reclaimableBytes(sector), isCorrupt: sectors.isCorrupt(sector))
     }
 
     /// The sector most recently opened for new data; placement and garbage

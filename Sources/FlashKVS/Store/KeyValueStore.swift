@@ -27,8 +27,8 @@ public final class KeyValueStore<Flash: FlashMemory> {
 
     /// The flash region the store owns.
     public internal(set) var partition: FlashPartition<Flash> {
-        get { mutable.pointee.partition }
-        _modify { yield &mutable.pointee.partition }
+        get { io.state.pointee.partition }
+        _modify { yield &io.state.pointee.partition }
     }
     public let options: Options
     /// Maximum number of keys, deleted keys included (pw_kvs `max_size`).
@@ -61,7 +61,9 @@ public final class KeyValueStore<Flash: FlashMemory> {
         _modify { yield &mutable.pointee.lastScan }
     }
 
-    let formats: [EntryFormat]
+    /// The partition as entries read and write it, with the formats.
+    let io: FlashIO<Flash>
+    var formats: [EntryFormat] { io.formats }
     let keys: KeyTable
     let sectors: SectorTable
     /// Addresses reserved for the copies of the entry being written, one
@@ -87,15 +89,9 @@ public final class KeyValueStore<Flash: FlashMemory> {
     /// that do not fit count as corrupt, so that their sectors are collected.
     var discardingUnindexedData = false
     /// Flash reads that failed since the store was created.
-    var failedReads: Int {
-        get { mutable.pointee.failedReads }
-        _modify { yield &mutable.pointee.failedReads }
-    }
+    var failedReads: Int { io.state.pointee.failedReads }
     /// The error of the last read that failed twice.
-    var lastReadError: KVSError {
-        get { mutable.pointee.lastReadError }
-        _modify { yield &mutable.pointee.lastReadError }
-    }
+    var lastReadError: KVSError { io.state.pointee.lastReadError }
     /// Alignment units written into new entries' headers.
     let alignmentUnits: UInt8
     /// Alignment of new entries: the partition alignment rounded up to 16.
@@ -109,7 +105,6 @@ public final class KeyValueStore<Flash: FlashMemory> {
     let mutable: UnsafeMutablePointer<MutableState>
 
     struct MutableState {
-        var partition: FlashPartition<Flash>
         var state: State = .notInitialized
         var errorDetected: Bool = false
         var lastWriteState: WriteState = WriteState.notWritten
@@ -118,8 +113,6 @@ public final class KeyValueStore<Flash: FlashMemory> {
         var sectorEraseCount: Int = 0
         var corruptSectorsRecovered: Int = 0
         var missingRedundantEntriesRecovered: Int = 0
-        var failedReads: Int = 0
-        var lastReadError: KVSError = .unavailable
         /// Set by ``enableBatches()``: rolls back a torn batch after a scan
         /// and around repairs (KeyValueStore+BatchRecovery.swift); returns
         /// whether a torn batch is still unresolved. Nil in firmware that
@@ -153,7 +146,6 @@ public final class KeyValueStore<Flash: FlashMemory> {
               alignment <= 256, 16 % alignment == 0 || alignment % 16 == 0,
               partition.sectorSize % alignment == 0
         else { throw .invalidArgument }
-        self.formats = formats
         self.capacity = capacity
         self.maxSectors = maxSectors
         self.redundancy = redundancy
@@ -164,17 +156,22 @@ public final class KeyValueStore<Flash: FlashMemory> {
         // are multiples of 16 in a partition of at most 1 MiB, an address
         // fits 16 bits as a count of 16-byte units.
         let narrowAddresses = partition.sectorSize % 16 == 0 && partition.size <= 0x10000 &* 16
-        // One allocation: the state, the key table, the sector table, then
-        // the reserved addresses, each part starting at a multiple of 8.
-        let keysStart = alignUp(MemoryLayout<MutableState>.stride, 8)
+        // One allocation: the state, the flash I/O state, the key table, the
+        // sector table, then the reserved addresses, each part starting at a
+        // multiple of 8.
+        let ioStart = alignUp(MemoryLayout<MutableState>.stride, 8)
+        let keysStart = ioStart &+ alignUp(MemoryLayout<FlashIO<Flash>.State>.stride, 8)
         let sectorsStart = keysStart &+ alignUp(
             KeyTable.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses), 8)
-        let reservedStart = sectorsStart &+ alignUp(SectorTable.byteCount(capacity: maxSectors), 8)
+        let reservedStart = sectorsStart &+ alignUp(SectorTable.byteCount(capacity: maxSectors, sectorSize: partition.sectorSize), 8)
         let storage = UnsafeMutableRawPointer.allocate(
             byteCount: reservedStart &+ MemoryLayout<Int>.stride &* redundancy,
-            alignment: max(MemoryLayout<MutableState>.alignment, 8))
+            alignment: max(MemoryLayout<MutableState>.alignment, MemoryLayout<FlashIO<Flash>.State>.alignment, 8))
         mutable = storage.bindMemory(to: MutableState.self, capacity: 1)
-        mutable.initialize(to: MutableState(partition: partition))
+        mutable.initialize(to: MutableState())
+        let ioState = (storage + ioStart).bindMemory(to: FlashIO<Flash>.State.self, capacity: 1)
+        ioState.initialize(to: FlashIO<Flash>.State(partition: partition, formats: formats))
+        io = FlashIO(state: ioState)
         keys = KeyTable(at: storage + keysStart, capacity: capacity, redundancy: redundancy,
                         narrowAddresses: narrowAddresses)
         sectors = SectorTable(at: storage + sectorsStart, sectorSize: partition.sectorSize, capacity: maxSectors)
@@ -183,6 +180,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
     }
 
     deinit {
+        io.state.deinitialize(count: 1)
         mutable.deinitialize(count: 1)
         UnsafeMutableRawPointer(mutable).deallocate()
     }
@@ -206,19 +204,13 @@ public final class KeyValueStore<Flash: FlashMemory> {
     public var totalEntriesWithDeleted: Int { keys.count }
     /// The newest transaction id (each written entry takes the next one).
     public var transactionCount: UInt32 { lastTransactionID }
-    /// Largest key length plus value length that fits one sector.
-    public var maxKeyValueSize: Int { partition.sectorSize &- EntryHeader.size }
+    /// Largest key length plus value length that fits one sector (at most
+    /// 63 + 65534: the header's key-length and value-size fields).
+    public var maxKeyValueSize: Int { min(partition.sectorSize &- EntryHeader.size, 63 &+ 65534) }
     /// The format new entries are written in.
     public var primaryFormat: EntryFormat { formats[0] }
 
     var sectorSize: Int { partition.sectorSize }
-
-    /// The format with `magic`, if the store knows it.
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func format(magic: UInt32) -> EntryFormat? {
-        for format in formats where format.magic == magic { return format }
-        return nil
-    }
 }
 
 /// The outcome of a put or delete, as far as the flash is concerned.

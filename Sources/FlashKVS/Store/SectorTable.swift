@@ -1,18 +1,27 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 /// Per-sector accounting in RAM: the erased tail (`writable`) and the bytes
-/// of copies the key table points to (`valid`), 4 bytes per sector in the
-/// store's storage, a bit per sector for empty sectors not yet checked to
-/// be erased throughout, and the wear-leveling origin `lastNewSector`.
+/// of copies the key table points to (`valid`), a bit per sector for empty
+/// sectors not yet checked to be erased throughout, and the wear-leveling
+/// origin `lastNewSector`.
 ///
-/// A corrupt sector stores the sentinel 0xFFFF as its writable count and
-/// reports 0 writable bytes, so nothing is appended to it until it is
-/// garbage-collected. Sector sizes are therefore limited to 65534 bytes.
+/// The counts take 2 bytes each (4 per sector) for sectors of up to 65534
+/// bytes, and 4 bytes each (8 per sector) for larger sectors
+/// (``countWidth(sectorSize:)``): RAM grows only when a sector needs it. A
+/// corrupt sector stores a sentinel above any sector size as its writable
+/// count and reports 0 writable bytes, so nothing is appended to it until
+/// it is garbage-collected.
 ///
 /// Accessors marked `@inline(never)` under `#if $Embedded` exist once in
 /// device code (0.4 kB less); hosts inline them (an update is 5 to 10 %
 /// faster).
 struct SectorTable {
-    static let corruptMarker: UInt16 = 0xFFFF
-
     /// The table's fields, followed by the counts. The table itself is one
     /// pointer, passed in one register to every call the store makes on it
     /// (keeping the fields out of it saves about 0.5 kB of device code).
@@ -21,17 +30,26 @@ struct SectorTable {
         var count: Int
         var lastNewSector: Int
         var capacity: Int
+        /// Whether the counts are 32-bit (sectors over 65534 bytes).
+        var wide: Bool
     }
     private let fields: UnsafeMutablePointer<Fields>
-    /// Per sector, its writable count then its valid count (right after the fields).
-    private var counts: UnsafeMutablePointer<UInt16> {
-        UnsafeMutableRawPointer(fields + 1).assumingMemoryBound(to: UInt16.self)
-    }
+    /// Per sector, its writable count then its valid count (right after the
+    /// fields), 16-bit or, if `wide`, 32-bit.
+    private var counts: UnsafeMutableRawPointer { UnsafeMutableRawPointer(fields + 1) }
     /// One bit per sector, after the counts: set while an empty sector is
     /// only known to start with erased bytes (see ``isUnverifiedEmpty(_:)``).
     private var unverifiedBits: UnsafeMutablePointer<UInt8> {
-        (UnsafeMutableRawPointer(fields + 1) + 4 &* fields.pointee.capacity).assumingMemoryBound(to: UInt8.self)
+        (counts + 2 &* Self.countWidth(wide: fields.pointee.wide) &* fields.pointee.capacity)
+            .assumingMemoryBound(to: UInt8.self)
     }
+
+    /// Bytes per count: 2 for sectors of up to 65534 bytes, else 4.
+    static func countWidth(sectorSize: Int) -> Int { sectorSize > 65534 ? 4 : 2 }
+    private static func countWidth(wide: Bool) -> Int { wide ? 4 : 2 }
+    /// The writable count that marks a corrupt sector: above any sector
+    /// size of its width (and a positive `Int` on 32-bit targets).
+    private var corruptMarker: Int { fields.pointee.wide ? 0x7FFF_FFFF : 0xFFFF }
 
     var sectorSize: Int { fields.pointee.sectorSize }
     private(set) var count: Int {
@@ -46,20 +64,20 @@ struct SectorTable {
     }
 
     /// Bytes the table occupies at the start of the storage it is created in.
-    static func byteCount(capacity: Int) -> Int { MemoryLayout<Fields>.stride &+ 4 &* capacity &+ (capacity &+ 7) / 8 }
+    static func byteCount(capacity: Int, sectorSize: Int) -> Int {
+        MemoryLayout<Fields>.stride &+ 2 &* countWidth(sectorSize: sectorSize) &* capacity &+ (capacity &+ 7) / 8
+    }
 
     /// Creates a table of `capacity` erased sectors in the first
-    /// ``byteCount(capacity:)`` bytes of `storage`, which the store owns (and frees).
+    /// ``byteCount(capacity:sectorSize:)`` bytes of `storage`, which the store owns (and frees).
     /// - Precondition: `storage` is aligned for pointers.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     init(at storage: UnsafeMutableRawPointer, sectorSize: Int, capacity: Int) {
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
-        fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity))
-        (storage + MemoryLayout<Fields>.stride).bindMemory(to: UInt16.self, capacity: 2 &* capacity)
-            .initialize(repeating: 0, count: 2 &* capacity)
-        let bitmapBytes = (capacity &+ 7) / 8
-        let bitmap = storage + (MemoryLayout<Fields>.stride &+ 4 &* capacity)
-        bitmap.bindMemory(to: UInt8.self, capacity: bitmapBytes).initialize(repeating: 0, count: bitmapBytes)
+        let wide = Self.countWidth(sectorSize: sectorSize) == 4
+        fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity, wide: wide))
+        let bytes = 2 &* Self.countWidth(wide: wide) &* capacity &+ (capacity &+ 7) / 8
+        (storage + MemoryLayout<Fields>.stride).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }
 
     /// Traps unless `sector` is below the capacity.
@@ -67,36 +85,38 @@ struct SectorTable {
     private func check(_ sector: Int) {
         precondition(UInt(bitPattern: sector) < UInt(bitPattern: fields.pointee.capacity))
     }
+    /// Count `slot` (2 x sector: writable, 2 x sector + 1: valid).
     #if $Embedded
     @inline(never)
     #endif
-    private func writable(_ sector: Int) -> UInt16 {
-        check(sector)
-        return counts[2 &* sector]
-    }
-    private func valid(_ sector: Int) -> UInt16 {
-        check(sector)
-        return counts[2 &* sector &+ 1]
+    private func count(at slot: Int) -> Int {
+        check(slot >> 1)
+        return fields.pointee.wide
+            ? Int(counts.load(fromByteOffset: 4 &* slot, as: UInt32.self))
+            : Int(counts.load(fromByteOffset: 2 &* slot, as: UInt16.self))
     }
     #if $Embedded
     @inline(never)
     #endif
-    private func setWritable(_ sector: Int, _ value: UInt16) {
-        check(sector)
-        counts[2 &* sector] = value
+    private func setCount(at slot: Int, _ value: Int) {
+        check(slot >> 1)
+        if fields.pointee.wide {
+            counts.storeBytes(of: UInt32(truncatingIfNeeded: value), toByteOffset: 4 &* slot, as: UInt32.self)
+        } else {
+            counts.storeBytes(of: UInt16(truncatingIfNeeded: value), toByteOffset: 2 &* slot, as: UInt16.self)
+        }
     }
-    private func setValid(_ sector: Int, _ value: UInt16) {
-        check(sector)
-        counts[2 &* sector &+ 1] = value
-    }
+    private func writable(_ sector: Int) -> Int { count(at: 2 &* sector) }
+    private func valid(_ sector: Int) -> Int { count(at: 2 &* sector &+ 1) }
+    private func setValid(_ sector: Int, _ value: Int) { setCount(at: 2 &* sector &+ 1, value) }
 
     /// Marks `count` sectors erased and empty.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     func reset(count: Int) {
         self.count = count
         lastNewSector = 0
         for sector in 0..<count {
-            setWritable(sector, UInt16(truncatingIfNeeded: sectorSize))
+            setWritable(sector, sectorSize)
             setValid(sector, 0)
         }
         unverifiedBits.update(repeating: 0, count: (fields.pointee.capacity &+ 7) / 8)
@@ -124,23 +144,23 @@ struct SectorTable {
     func sector(of address: Int) -> Int { address / sectorSize }
     func base(of sector: Int) -> Int { sector &* sectorSize }
 
-    #if $Embedded  // one copy on devices (found by the out-of-line sweep)
+    #if $Embedded
     @inline(never)
     #endif
     func writableBytes(_ sector: Int) -> Int {
         let bytes = writable(sector)
-        return bytes == Self.corruptMarker ? 0 : Int(bytes)
+        return bytes == corruptMarker ? 0 : bytes
     }
-    func validBytes(_ sector: Int) -> Int { Int(valid(sector)) }
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func isCorrupt(_ sector: Int) -> Bool { writable(sector) == Self.corruptMarker }
+    func validBytes(_ sector: Int) -> Int { valid(sector) }
+    @inline(never)
+    func isCorrupt(_ sector: Int) -> Bool { writable(sector) == corruptMarker }
     #if $Embedded
     @inline(never)
     #endif
-    func isEmpty(_ sector: Int) -> Bool { writable(sector) == UInt16(truncatingIfNeeded: sectorSize) }
+    func isEmpty(_ sector: Int) -> Bool { writable(sector) == sectorSize }
     /// Stale, deleted-but-unneeded and corrupt bytes: what an erase frees.
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
-    func recoverableBytes(_ sector: Int) -> Int { sectorSize &- validBytes(sector) &- writableBytes(sector) }
+    @inline(never)
+    func reclaimableBytes(_ sector: Int) -> Int { sectorSize &- validBytes(sector) &- writableBytes(sector) }
     /// Where the next entry appended to `sector` goes.
     #if $Embedded
     @inline(never)
@@ -150,32 +170,32 @@ struct SectorTable {
     #if $Embedded
     @inline(never)
     #endif
-    func setWritable(_ sector: Int, _ bytes: Int) { setWritable(sector, UInt16(truncatingIfNeeded: bytes)) }
+    func setWritable(_ sector: Int, _ bytes: Int) { setCount(at: 2 &* sector, bytes) }
     #if $Embedded
     @inline(never)
     #endif
-    func markCorrupt(_ sector: Int) { setWritable(sector, Self.corruptMarker) }
+    func markCorrupt(_ sector: Int) { setWritable(sector, corruptMarker) }
     func removeWritable(_ sector: Int, _ bytes: Int) {
         guard !isCorrupt(sector) else { return }
         setWritable(sector, max(writableBytes(sector) &- bytes, 0))
     }
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(never)
     func addValid(_ sector: Int, _ bytes: Int) {
-        setValid(sector, UInt16(truncatingIfNeeded: min(validBytes(sector) &+ bytes, 0xFFFF)))
+        setValid(sector, min(validBytes(sector) &+ bytes, sectorSize))
     }
-    @inline(never)  // one copy: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(never)
     func removeValid(_ sector: Int, _ bytes: Int) {
-        setValid(sector, UInt16(truncatingIfNeeded: max(validBytes(sector) &- bytes, 0)))
+        setValid(sector, max(validBytes(sector) &- bytes, 0))
     }
 
     /// The first sector in `range` that is empty or has `size` writable
     /// bytes (never a corrupt one): the only sectors ``KeyValueStore``'s
     /// placement can choose. A tight scan of the writable counts.
     func firstEmptyOrWithRoom(for size: Int, in range: Range<Int>) -> Int? {
-        let full = UInt16(truncatingIfNeeded: sectorSize)
+        let full = sectorSize, marker = corruptMarker
         for sector in range {
-            let bytes = counts[2 &* sector]
-            if bytes != Self.corruptMarker && (bytes == full || Int(bytes) >= size) { return sector }
+            let bytes = writable(sector)
+            if bytes != marker && (bytes == full || bytes >= size) { return sector }
         }
         return nil
     }
@@ -188,7 +208,7 @@ struct SectorTable {
     }
 
     /// Whether any of the first `count` sectors is empty.
-    @inline(__always)  // inlined: smaller device code (Docs/EMBEDDED.md, Code size)
+    @inline(__always)
     var hasEmptySector: Bool {
         for sector in 0..<count where isEmpty(sector) { return true }
         return false

@@ -78,6 +78,7 @@ private struct Scan<Flash: FlashMemory> {
         model = KeyTableModel(
             capacity: configuration.capacity(sectorCount: sectorCount), redundancy: configuration.redundancy,
             sectorSize: sectorSize)
+        model.erasedByte = partition.erasedByte
     }
 
     mutating func run() throws(KVSError) {
@@ -88,6 +89,7 @@ private struct Scan<Flash: FlashMemory> {
             sectorBytes = bytes
             scanSector(sector)
         }
+        model.forgetTornKeys()
     }
 
     // MARK: Pass 1: parse
@@ -114,7 +116,10 @@ private struct Scan<Flash: FlashMemory> {
             case .entry(let header, let key):
                 let hash = KeyHash.of(key.span)
                 do {
-                    try model.add(hash: hash, header: header, address: base + offset)
+                    let format = configuration.format(magic: header.magic) ?? configuration.primaryFormat
+                    let bytes = format.checksum == .none
+                        ? Array(sectorBytes[offset..<(offset + header.entrySize)]) : nil
+                    try model.add(hash: hash, header: header, address: base + offset, checksumFreeBytes: bytes)
                     counts.parsedEntries += 1
                     acceptedHashes[base + offset] = hash
                     entries.append(InspectedEntry(
@@ -250,6 +255,9 @@ private struct Scan<Flash: FlashMemory> {
             let address = entries[index].address
             if keptAddresses.contains(address), let hash = acceptedHashes[address], let record = recordByHash[hash] {
                 entries[index].state = record.isDeleted ? .deleted : .live
+            } else if model.tornAddresses.contains(address), let header = entries[index].header {
+                entries[index].detail = "a torn copy of transaction \(header.transactionID): bits erased where "
+                    + "another copy has them programmed (no checksum to tell them apart otherwise)"
             } else if let hash = acceptedHashes[address], let record = recordByHash[hash],
                       let header = entries[index].header {
                 entries[index].detail = header.transactionID == record.transactionID

@@ -1,0 +1,185 @@
+// Code size: new and copied entries share one out-of-line `program`
+// (two copies of it cost 0.6 kB); `updated(to:transactionID:alignmentUnits:)`
+// has one caller and is inlined. Docs/EMBEDDED.md, "Code size".
+
+extension Entry {
+    /// A header for a new entry of `key` and `value` (a tombstone if
+    /// `deleted`) in `format`, checksum included. No flash access.
+    static func header(
+        key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, format: EntryFormat, alignmentUnits: UInt8,
+        transactionID: UInt32
+    ) -> EntryHeader {
+        var header = EntryHeader(
+            magic: format.magic, alignmentUnits: alignmentUnits, keyLength: UInt8(truncatingIfNeeded: key.count),
+            valueSizeField: deleted ? EntryHeader.tombstoneValueSize : UInt16(truncatingIfNeeded: value.count),
+            transactionID: transactionID)
+        header.checksumField = format.checksumField(for: header, key: key, value: value)
+        return header
+    }
+
+    /// Programs a new entry, `header`, `key` and `value` (nothing for a
+    /// tombstone), padded to `header`'s alignment, at `address` (pw_kvs
+    /// `Entry::Write`); see ``program(_:key:value:copyingFrom:to:in:)`` for
+    /// the order of the program calls. Not verified.
+    /// - Throws: `.internal` for an alignment above 256; the write error.
+    static func write(
+        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int, in io: FlashIO<Flash>
+    ) throws(KVSError) {
+        try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io)
+    }
+
+    /// Programs the key and value of the entry at `source`, streamed from
+    /// flash (reads of up to 256 bytes), under `header` (the source's, or
+    /// an ``updated(to:transactionID:alignmentUnits:)`` one) at `destination`
+    /// (pw_kvs `Entry::Copy`). Not verified.
+    /// - Throws: `.internal` for an alignment above 256; read or write errors.
+    static func copy(from source: Int, as header: EntryHeader, to destination: Int, in io: FlashIO<Flash>) throws(KVSError) {
+        try program(header, key: Span(), value: Span(), copyingFrom: source, to: destination, in: io)
+    }
+
+    /// This entry's header moved to `format` with a new transaction id and
+    /// `alignmentUnits` (pw_kvs `Entry::Update`); its checksum is recomputed
+    /// over the key and value read from flash (32-byte reads; none without
+    /// checksum).
+    /// - Throws: the read error.
+    @inline(__always)
+    func updated(to format: EntryFormat, transactionID: UInt32, alignmentUnits: UInt8) throws(KVSError) -> EntryHeader {
+        var header = self.header
+        header.magic = format.magic
+        header.alignmentUnits = alignmentUnits
+        header.transactionID = transactionID
+        header.checksumField = 0
+        let checksum = format.checksum
+        guard checksum.byteCount > 0 else { return header }
+        var state = checksum.update(checksum.initialState, header.encoded(zeroChecksum: true).span)
+        var chunk = InlineArray<32, UInt8>(repeating: 0)
+        var whole = chunk.mutableSpan
+        var offset = 0
+        while offset < header.contentSize {
+            let length = min(32, header.contentSize &- offset)
+            var part = whole._mutatingExtracting(first: length)
+            try io.read(at: address &+ EntryHeader.size &+ offset, into: &part)
+            state = checksum.update(state, part.span)
+            offset &+= length
+        }
+        state = checksum.updateWithZeros(state, count: header.entrySize &- EntryHeader.size &- header.contentSize)
+        header.checksumField = checksum.fieldValue(state)
+        return header
+    }
+
+    /// Programs the entry `header`, `key` and `value` or, with a `source`,
+    /// the key and value of the entry there; padded to `header`'s alignment.
+    ///
+    /// The part holding the header is programmed last, so that an
+    /// interrupted write leaves no header, or a torn one, never a header
+    /// over torn bytes that only the checksum could catch (CRC-16 misses
+    /// one in 65536; no checksum misses all). With a checksum that part is
+    /// the first chunk (256 bytes or less): the same program calls as front
+    /// to back, in another order, and one call for entries of one chunk.
+    /// Without a checksum it is the first write unit (16 bytes, or the
+    /// partition alignment if larger): one more program call per entry. The
+    /// bytes on flash are the same either way.
+    @inline(never)
+    private static func program(
+        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int,
+        in io: FlashIO<Flash>
+    ) throws(KVSError) {
+        guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
+        let size = header.entrySize
+        let headerPart = io.format(magic: header.magic)?.checksum.byteCount == 0
+            ? alignUp(EntryHeader.size, io.partition.alignment) : alignDown(ChunkBuffer.count, header.alignmentBytes)
+        if headerPart < size {
+            try programPart(headerPart..<size, of: header, key: key, value: value, copyingFrom: source, to: address, in: io)
+        }
+        try programPart(0..<min(headerPart, size), of: header, key: key, value: value, copyingFrom: source, to: address,
+                        in: io)
+    }
+
+    /// Programs the bytes `range` of the entry that ``program(_:key:value:copyingFrom:to:in:)``
+    /// writes (reading the source's in chunks of up to 256 bytes).
+    private static func programPart(
+        _ range: Range<Int>, of header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?,
+        to address: Int, in io: FlashIO<Flash>
+    ) throws(KVSError) {
+        guard !range.isEmpty else { return }
+        var writer = ChunkWriter(io: io, alignment: header.alignmentBytes, entryAddress: address, range: range)
+        try writer.append(header.encoded().span)
+        if let source {
+            // The source's key and value bytes that fall in the range.
+            var from = source &+ max(EntryHeader.size, range.lowerBound)
+            let end = source &+ min(EntryHeader.size &+ header.contentSize, range.upperBound)
+            writer.skip = 0
+            while from < end {
+                let length = min(writer.chunkSize &- writer.filled, end &- from)
+                var whole = writer.buffer.mutableSpan
+                var span = whole._mutatingExtracting(writer.filled..<(writer.filled &+ length))
+                try io.read(at: from, into: &span)
+                writer.filled &+= length
+                writer.keep &-= length
+                from &+= length
+                if writer.filled == writer.chunkSize { try writer.writeChunk(length: writer.chunkSize) }
+            }
+        } else {
+            try writer.append(key)
+            if !header.isTombstone { try writer.append(value) }
+        }
+        try writer.flush()
+    }
+
+    /// Accumulates the bytes of one part of an entry, `range` (offsets in
+    /// the entry), and programs them in chunks of `chunkSize` (256 rounded
+    /// down to the alignment), as pw_kvs does; the last chunk is
+    /// zero-padded to the alignment. Bytes outside `range` are dropped.
+    private struct ChunkWriter {
+        let io: FlashIO<Flash>
+        var buffer = ChunkBuffer(repeating: 0)
+        let chunkSize: Int
+        let alignment: Int
+        var address: Int
+        var filled = 0
+        /// Entry bytes still to drop before the part starts.
+        var skip: Int
+        /// Bytes of the part still to take.
+        var keep: Int
+
+        @inline(__always)
+        init(io: FlashIO<Flash>, alignment: Int, entryAddress: Int, range: Range<Int>) {
+            self.io = io
+            self.alignment = alignment
+            self.chunkSize = alignDown(ChunkBuffer.count, alignment)
+            self.address = entryAddress &+ range.lowerBound
+            self.skip = range.lowerBound
+            self.keep = range.count
+        }
+
+        #if $Embedded
+        @inline(never)
+        #endif
+        mutating func append(_ bytes: Span<UInt8>) throws(KVSError) {
+            var index = min(skip, bytes.count)
+            skip &-= index
+            let end = index &+ min(bytes.count &- index, keep)
+            keep &-= end &- index
+            while index < end {
+                let length = min(chunkSize &- filled, end &- index)
+                for offset in 0..<length { buffer[filled &+ offset] = bytes[index &+ offset] }
+                filled &+= length
+                index &+= length
+                if filled == chunkSize { try writeChunk(length: chunkSize) }
+            }
+        }
+
+        mutating func flush() throws(KVSError) {
+            guard filled > 0 else { return }
+            let padded = alignUp(filled, alignment)
+            for index in filled..<padded { buffer[index] = 0 }
+            try writeChunk(length: padded)
+        }
+
+        mutating func writeChunk(length: Int) throws(KVSError) {
+            try io.write(at: address, buffer.span.extracting(0..<length))
+            address &+= length
+            filled = 0
+        }
+    }
+}

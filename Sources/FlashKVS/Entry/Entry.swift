@@ -1,0 +1,211 @@
+// Code size: helpers with one caller in the minimal image are inlined
+// (`@inline(__always)`); those whose 256-byte chunk would stay on the
+// stack during the caller's next call (`valueMatches`) are left out of
+// line. Docs/EMBEDDED.md, "Code size", has the measurements.
+
+/// One entry on flash (pw_kvs `internal::Entry`): where it is, its header,
+/// and every operation on its bytes: reading the key and value, verifying
+/// the checksum on flash or in RAM, comparing a value, writing a new entry,
+/// copying it elsewhere and updating its header to another format.
+///
+/// The reads and writes follow the reference implementation (spec
+/// Appendix A) so that fault-injection scenarios and flash counters
+/// compare with pw_kvs; where FlashKVS reads differently it reads less.
+/// Reads go through ``FlashIO`` (retried once, failures counted).
+struct Entry<Flash: FlashMemory> {
+    let io: FlashIO<Flash>
+    /// The entry's partition address.
+    let address: Int
+    let header: EntryHeader
+
+    /// The entry with `header` at `address` (just written, or read). No flash access.
+    init(_ header: EntryHeader, at address: Int, in io: FlashIO<Flash>) {
+        self.io = io
+        self.address = address
+        self.header = header
+    }
+
+    /// Reads and checks the header at `address` (one 16-byte read).
+    /// - Throws: `.notFound` if the magic is erased (free space);
+    ///   `.dataLoss` for an unknown magic, a key longer than 63 bytes or an
+    ///   entry that runs past its sector; or the read error.
+    init(readingAt address: Int, in io: FlashIO<Flash>) throws(KVSError) {
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
+        var span = bytes.mutableSpan
+        try io.read(at: address, into: &span)
+        let header = try EntryHeader.parse(span.span, formats: io.formats, erasedByte: io.partition.erasedByte)
+        // Beyond the reference (spec 7.2 B4): an entry never crosses its sector's end.
+        let sectorSize = io.sectorSize
+        guard address % sectorSize &+ header.entrySize <= sectorSize else { throw .dataLoss }
+        self.init(header, at: address, in: io)
+    }
+
+    /// Reads and verifies the entry at `address`, as the scan does: one
+    /// header read, then the rest of the entry in reads of up to 256 bytes.
+    /// - Returns: the entry and the hash of its key as read from flash.
+    /// - Throws: `.notFound` at erased space (or where a header would cross
+    ///   the sector end); `.dataLoss` for a corrupt entry; the read error.
+    #if $Embedded
+    @inline(never)
+    #else
+    @inline(__always)
+    #endif
+    static func load(at address: Int, in io: FlashIO<Flash>) throws(KVSError) -> (entry: Entry, keyHash: UInt32) {
+        let sectorSize = io.sectorSize
+        guard address % sectorSize &+ EntryHeader.size <= sectorSize else { throw .notFound }
+        let entry = try Entry(readingAt: address, in: io)
+        guard entry.header.keyLength > 0 else { throw .dataLoss }
+        return (entry, try entry.verifyAfterHeaderRead())
+    }
+
+    /// Address of the first value byte.
+    var valueAddress: Int { address &+ EntryHeader.size &+ Int(header.keyLength) }
+
+    /// Reads the key into the start of `buffer` (64 bytes); returns its length.
+    /// - Throws: `.dataLoss` for a zero key length, or the read error.
+    func readKey(into buffer: inout MutableSpan<UInt8>) throws(KVSError) -> Int {
+        let length = Int(header.keyLength)
+        guard length > 0, length <= EntryHeader.maxKeyLength else { throw .dataLoss }
+        var part = buffer._mutatingExtracting(first: length)
+        try io.read(at: address &+ EntryHeader.size, into: &part)
+        return length
+    }
+
+    /// Verifies the checksum over the whole entry as it is on flash (pw_kvs
+    /// `VerifyChecksumInFlash`), header and padding included, in reads of up
+    /// to 256 bytes; the stored checksum field must equal `header`'s. With
+    /// no checksum only the header's first chunk is read.
+    /// - Throws: `.dataLoss` on a mismatch or an unknown format; the read error.
+    func verifyInFlash() throws(KVSError) {
+        _ = try checkInFlash(headerAlreadyRead: false)
+    }
+
+    /// Verifies the bytes after the header just read against it (key,
+    /// value and padding, in reads of up to 256 bytes), as the scan does.
+    /// - Returns: the hash of the key read from flash.
+    /// - Throws: `.dataLoss` on a mismatch; the read error.
+    func verifyAfterHeaderRead() throws(KVSError) -> UInt32 {
+        try checkInFlash(headerAlreadyRead: true)
+    }
+
+    /// The two verifications in one loop (one copy of it in device code).
+    private func checkInFlash(headerAlreadyRead: Bool) throws(KVSError) -> UInt32 {
+        guard let format = io.format(magic: header.magic) else { throw .dataLoss }
+        let checksum = format.checksum
+        var state = checksum.initialState
+        if headerAlreadyRead {
+            guard checksum.byteCount > 0 || header.checksumField == 0 else { throw .dataLoss }
+            state = checksum.update(state, header.encoded(zeroChecksum: true).span)
+        }
+        let size = header.entrySize
+        var offset = headerAlreadyRead ? EntryHeader.size : 0
+        var keyHash: UInt32 = 0
+        var buffer = ChunkBuffer(repeating: 0)
+        var whole = buffer.mutableSpan
+        var first = true
+        while offset < size {
+            let length = min(ChunkBuffer.count, size &- offset)
+            var span = whole._mutatingExtracting(first: length)
+            try io.read(at: address &+ offset, into: &span)
+            if first && headerAlreadyRead {
+                keyHash = KeyHash.of(span.span.extracting(0..<min(Int(header.keyLength), length)))
+            }
+            if first && !headerAlreadyRead {
+                guard EntryHeader.loadUInt32(span.span, 4) == header.checksumField else { throw .dataLoss }
+                if checksum.byteCount == 0 {
+                    guard header.checksumField == 0 else { throw .dataLoss }
+                    return 0
+                }
+                for index in 4..<8 { span[index] = 0 }
+            }
+            if checksum.byteCount > 0 { state = checksum.update(state, span.span) }
+            // With a header already read and no checksum, the content still
+            // has to be read once (the caller uses the key from it).
+            if checksum.byteCount == 0 && headerAlreadyRead { return keyHash }
+            first = false
+            offset &+= length
+        }
+        guard checksum.matches(field: header.checksumField, state: state) else { throw .dataLoss }
+        return keyHash
+    }
+
+    /// Whether the checksum matches `key` and `value` held in RAM (with zero
+    /// padding). No flash access.
+    @inline(__always)
+    func checksumMatches(key: Span<UInt8>, value: Span<UInt8>) -> Bool {
+        guard let format = io.format(magic: header.magic) else { return false }
+        return format.checksum.matches(field: header.checksumField, state: format.checksumState(header, key: key, value: value))
+    }
+
+    /// Reads up to `buffer.count` value bytes from `offset` into `buffer`
+    /// (one read; pw_kvs `ReadValue`). Not verified.
+    /// - Returns: the number of bytes read.
+    /// - Throws: `.outOfRange` if `offset` is past the value;
+    ///   `.resourceExhausted` when the buffer is full before the value ends
+    ///   (the buffer holds the first `buffer.count` bytes); or the read error.
+    @inline(__always)
+    func readValue(into buffer: inout MutableSpan<UInt8>, offset: Int) throws(KVSError) -> Int {
+        let size = header.valueSize
+        guard offset >= 0, offset <= size else { throw .outOfRange }
+        let remaining = size &- offset
+        let count = min(buffer.count, remaining)
+        if count > 0 {
+            let address = valueAddress &+ offset
+            try buffer.withUnsafeMutableBufferPointer { bytes throws(KVSError) in
+                var part = bytes.extracting(0..<count).mutableSpan
+                try io.read(at: address, into: &part)
+            }
+        }
+        if count < remaining { throw .resourceExhausted }
+        return count
+    }
+
+    /// Whether the stored value equals `value` (pw_kvs `ValueMatches`),
+    /// compared in reads of up to 256 bytes. A read error counts as a
+    /// difference.
+    func valueMatches(_ value: Span<UInt8>) -> Bool {
+        guard header.valueSize == value.count else { return false }
+        let start = valueAddress
+        var chunk = ChunkBuffer(repeating: 0)
+        var whole = chunk.mutableSpan
+        var offset = 0
+        while offset < value.count {
+            let length = min(ChunkBuffer.count, value.count &- offset)
+            var span = whole._mutatingExtracting(first: length)
+            guard (try? io.read(at: start &+ offset, into: &span)) != nil else { return false }
+            for index in 0..<length where span[index] != value[offset &+ index] { return false }
+            offset &+= length
+        }
+        return true
+    }
+
+    /// Whether two more reads of the whole entry return the same bytes
+    /// (unstable bits of a torn program flicker). Two passes of reads of up
+    /// to 256 bytes; a read error counts as unstable.
+    #if $Embedded
+    @inline(never)
+    #else
+    @inline(__always)
+    #endif
+    func isStable() -> Bool {
+        guard let first = try? fingerprint(), let second = try? fingerprint() else { return false }
+        return first == second
+    }
+
+    /// FNV-1a (32-bit) of the entry's bytes on flash (reads of up to 256 bytes).
+    private func fingerprint() throws(KVSError) -> UInt32 {
+        let count = header.entrySize
+        var buffer = ChunkBuffer(repeating: 0)
+        var whole = buffer.mutableSpan
+        var hash: UInt32 = 0x811C_9DC5
+        var offset = 0
+        while offset < count {
+            let length = min(ChunkBuffer.count, count &- offset)
+            var span = whole._mutatingExtracting(first: length)
+            try io.read(at: address &+ offset, into: &span)
+            for index in 0..<length { hash = (hash ^ UInt32(span[index])) &* 0x0100_0193 }
+            offset &+= length
+        }
+        return hash
+    }
+}

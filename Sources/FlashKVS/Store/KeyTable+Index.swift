@@ -1,0 +1,63 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
+// The key table's hash index (tables over `linearSearchLimit` keys):
+// open addressing with linear probing over 16-bit buckets holding
+// descriptor + 1.
+
+extension KeyTable {
+    /// Hash-index buckets for `capacity` keys: 0 up to ``linearSearchLimit``, else
+    /// a power of two at least twice the capacity.
+    #if $Embedded
+    @inline(never)
+    #endif
+    static func indexBuckets(capacity: Int) -> Int {
+        guard capacity > linearSearchLimit else { return 0 }
+        var buckets = 4
+        while buckets < capacity &* 2 { buckets &*= 2 }
+        return buckets
+    }
+
+    /// The descriptor with `hash`, if any. O(1) on average with an index,
+    /// else a scan of at most ``linearSearchLimit`` hashes.
+    func find(hash: UInt32) -> Int? {
+        guard let index else {
+            for descriptor in 0..<count where hashes[descriptor] == hash { return descriptor }
+            return nil
+        }
+        var bucket = Self.bucket(for: hash, mask: indexMask)
+        while true {
+            let entry = Int(index[bucket])
+            if entry == 0 { return nil }
+            if hashes[entry &- 1] == hash { return entry &- 1 }
+            bucket = (bucket &+ 1) & indexMask
+        }
+    }
+
+    func rebuildIndex() {
+        guard let index else { return }
+        index.update(repeating: 0, count: indexMask &+ 1)
+        for entry in 0..<count { insertIntoIndex(entry) }
+    }
+
+    #if $Embedded
+    @inline(never)
+    #endif
+    func insertIntoIndex(_ descriptor: Int) {
+        guard let index else { return }
+        var bucket = Self.bucket(for: hashes[descriptor], mask: indexMask)
+        while index[bucket] != 0 { bucket = (bucket &+ 1) & indexMask }
+        index[bucket] = UInt16(truncatingIfNeeded: descriptor &+ 1)
+    }
+
+    /// Fibonacci hashing spreads the key hash over the index.
+    @inline(__always)
+    private static func bucket(for hash: UInt32, mask: Int) -> Int {
+        Int(truncatingIfNeeded: (hash &* 0x9E37_79B1) >> 16) & mask
+    }
+}

@@ -1,0 +1,244 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
+// The store's primitives over one key's copies on flash: finding a key,
+// reading the current entry and value from the first good copy, placing
+// a new or copied entry and accounting it, finding space that is safe to
+// write. Every concern of the store builds on these; they call only Entry,
+// Placement, the key and sector tables and FlashIO.
+
+extension KeyValueStore {
+    /// Throws `.invalidArgument` unless the key is 1...63 bytes and not
+    /// the batches' reserved key (``BatchRecord/key``).
+    @inline(__always)
+    func checkKey(_ key: Span<UInt8>) throws(KVSError) {
+        guard key.count > 0, key.count <= EntryHeader.maxKeyLength, !BatchRecord.isReserved(key) else {
+            throw .invalidArgument
+        }
+    }
+
+    /// Finds the descriptor of `key` (pw_kvs `FindEntry`), deleted or not.
+    ///
+    /// Confirms the match on flash: reads the stored key of the first copy
+    /// that can be read and whose key bytes hash to the key's hash. A copy
+    /// whose key bytes read back wrong marks its sector corrupt; a copy that
+    /// cannot be read is skipped (a read error is not corruption). Unlike
+    /// pw_kvs, a stored key of another length never matches (spec 7.2 B1).
+    /// - Throws: `.notFound`; `.alreadyExists` if another key has the same
+    ///   hash; if no copy is identified, the read error if a copy could not
+    ///   be read, else `.dataLoss`.
+    func findEntry(_ key: Span<UInt8>) throws(KVSError) -> Int {
+        let hash = KeyHash.of(key)
+        guard let descriptor = keys.find(hash: hash) else { throw .notFound }
+        guard keys.keyLength(descriptor) == key.count else { throw .alreadyExists }
+        var failure: KVSError? = nil
+        var bytes = InlineArray<64, UInt8>(repeating: 0)
+        var stored = bytes.mutableSpan
+        for copy in 0..<keys.addressCount(descriptor) {
+            let address = keys.address(descriptor, copy: copy)
+            var span = stored._mutatingExtracting(first: key.count)
+            do {
+                try io.read(at: address &+ EntryHeader.size, into: &span)
+            } catch {
+                failure = failure ?? error
+                continue
+            }
+            if KeyHash.of(span.span) == hash {
+                for index in 0..<key.count where span[index] != key[index] { throw .alreadyExists }
+                return descriptor
+            }
+            sectors.markCorrupt(sectors.sector(of: address))
+            errorDetected = true
+        }
+        throw failure ?? .dataLoss
+    }
+
+    /// ``findEntry(_:)`` for keys that must be present: a collision or a
+    /// deleted key throws `.notFound`.
+    func findExisting(_ key: Span<UInt8>) throws(KVSError) -> Int {
+        let descriptor: Int
+        do throws(KVSError) {
+            descriptor = try findEntry(key)
+        } catch .alreadyExists {
+            throw .notFound
+        }
+        guard !keys.isDeleted(descriptor) else { throw .notFound }
+        return descriptor
+    }
+
+    /// The header of the first copy of `descriptor` that reads and parses
+    /// (pw_kvs `ReadEntry`); a copy that reads but does not parse marks its
+    /// sector corrupt, a copy that cannot be read is skipped.
+    /// - Throws: a read error if a copy could not be read, else `.dataLoss`.
+    func readEntry(_ descriptor: Int) throws(KVSError) -> Entry<Flash> {
+        var failure: KVSError? = nil
+        for copy in 0..<keys.addressCount(descriptor) {
+            let address = keys.address(descriptor, copy: copy)
+            let readsBefore = failedReads
+            do {
+                return try Entry(readingAt: address, in: io)
+            } catch {
+                noteFailedCopy(at: address, error, readsBefore: readsBefore, failure: &failure)
+            }
+        }
+        throw failure ?? .dataLoss
+    }
+
+    /// Records why a copy at `address` failed: a read error (reads failed
+    /// since `readsBefore`) becomes `failure` (the first one is kept); bad
+    /// data marks the sector corrupt and leaves `failure` alone (the caller
+    /// throws `.dataLoss` when no copy could be read at all).
+    @inline(never)
+    func noteFailedCopy(at address: Int, _ error: KVSError, readsBefore: Int, failure: inout KVSError?) {
+        if failedReads != readsBefore {
+            failure = failure ?? error
+        } else {
+            sectors.markCorrupt(sectors.sector(of: address))
+            errorDetected = true
+        }
+    }
+
+    /// Reads the value of `descriptor` from the first copy that reads,
+    /// parses and verifies. A copy whose header does not parse, or whose
+    /// complete value fails the checksum, marks its sector corrupt (for
+    /// repair); a copy that cannot be read is skipped; the next is tried.
+    /// - Throws: as ``get(_:into:offset:)``: a read error if a copy could
+    ///   not be read and no other copy is good, else `.dataLoss`.
+    func readValueFromFirstGoodCopy(
+        of descriptor: Int, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
+    ) throws(KVSError) -> Int {
+        var failure: KVSError? = nil
+        for copy in 0..<keys.addressCount(descriptor) {
+            let address = keys.address(descriptor, copy: copy)
+            let readsBefore = failedReads
+            do throws(KVSError) {
+                let entry = try Entry(readingAt: address, in: io)
+                return try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
+            } catch .outOfRange {
+                throw .outOfRange
+            } catch .resourceExhausted {
+                throw .resourceExhausted
+            } catch {
+                noteFailedCopy(at: address, error, readsBefore: readsBefore, failure: &failure)
+            }
+        }
+        throw failure ?? .dataLoss
+    }
+
+    /// Reads `entry`'s value and, for a complete read from offset 0 with
+    /// `verifyOnRead`, checks it against the checksum.
+    @inline(__always)
+    func readVerifiedValue(
+        _ entry: Entry<Flash>, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
+    ) throws(KVSError) -> Int {
+        let count = try entry.readValue(into: &buffer, offset: offset)
+        if options.verifyOnRead && offset == 0 && !entry.checksumMatches(key: key, value: buffer.span.extracting(0..<count)) {
+            for index in 0..<count { buffer[index] = 0 }
+            throw .dataLoss
+        }
+        return count
+    }
+
+    /// Stops counting `size` bytes of each of `descriptor`'s copies as valid
+    /// data of their sectors (its version is being replaced or forgotten).
+    @inline(never)
+    func releaseCopies(of descriptor: Int, size: Int) {
+        for copy in 0..<keys.addressCount(descriptor) {
+            sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), size)
+        }
+    }
+
+    /// Writes a new entry at `address` and, with `verifyOnWrite`, checks it
+    /// on flash; then accounts its bytes to the sector. A failure marks the
+    /// sector corrupt and sets `errorDetected`.
+    /// - Throws: as ``Entry/write(_:key:value:at:in:)`` and ``Entry/verifyInFlash()``.
+    func appendEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
+        try placeEntry(header, key: key, value: value, copyingFrom: nil, at: address)
+    }
+
+    /// Copies `entry` under `header` (its own, or an updated one) to
+    /// `destination` and, with `verifyOnWrite`, re-reads and verifies the
+    /// copy; then accounts its bytes to the destination sector. A failure
+    /// marks the destination corrupt and sets `errorDetected`.
+    /// - Throws: as ``Entry/copy(from:as:to:in:)`` and ``Entry/verifyInFlash()``.
+    #if $Embedded
+    @inline(never)
+    #endif
+    func copyEntry(_ entry: Entry<Flash>, as header: EntryHeader, to destination: Int) throws(KVSError) {
+        try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry.address, at: destination)
+    }
+
+    /// The two operations above in one function (one copy of the failure
+    /// handling and accounting).
+    @inline(never)
+    private func placeEntry(
+        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, at address: Int
+    ) throws(KVSError) {
+        let sector = sectors.sector(of: address)
+        do {
+            if let source {
+                try Entry.copy(from: source, as: header, to: address, in: io)
+            } else {
+                try Entry.write(header, key: key, value: value, at: address, in: io)
+            }
+            if options.verifyOnWrite {
+                let written = source == nil ? Entry(header, at: address, in: io) : try Entry(readingAt: address, in: io)
+                try written.verifyInFlash()
+            }
+        } catch {
+            sectors.markCorrupt(sector)
+            errorDetected = true
+            throw error
+        }
+        sectors.removeWritable(sector, header.entrySize)
+        sectors.addValid(sector, header.entrySize)
+    }
+
+    /// The placement policy over the store's tables.
+    var placement: Placement { Placement(sectors: sectors, keys: keys, reserved: reserved) }
+
+    /// ``Placement/findSpace(size:avoiding:)``, skipping sectors that fail
+    /// ``prepareEmptySector(_:)`` (each is marked corrupt: at most one search per sector).
+    func findSpace(size: Int, avoiding avoid: AvoidList) -> Int? {
+        while let sector = placement.findSpace(size: size, avoiding: avoid) {
+            if prepareEmptySector(sector) { return sector }
+        }
+        return nil
+    }
+
+    /// ``Placement/findSpaceDuringGarbageCollection(size:avoiding:)``,
+    /// skipping sectors that fail ``prepareEmptySector(_:)``.
+    func findSpaceDuringGarbageCollection(size: Int, avoiding avoid: AvoidList) -> Int? {
+        while let sector = placement.findSpaceDuringGarbageCollection(size: size, avoiding: avoid) {
+            if prepareEmptySector(sector) { return sector }
+        }
+        return nil
+    }
+
+    /// Before the first write into `sector`, if it is an empty sector the
+    /// scan did not read through (``SectorTable/isUnverifiedEmpty(_:)``):
+    /// reads it, and erases it if any byte is not erased (it holds nothing
+    /// the store indexes: the debris of an interrupted erase or write).
+    /// - Returns: false if it could not be read or erased; it is then
+    ///   marked corrupt (collected, i.e. erased, by the next repair).
+    /// - Complexity: nothing for other sectors; else reads the sector once
+    ///   (first use after init only) and erases it if needed.
+    func prepareEmptySector(_ sector: Int) -> Bool {
+        guard sectors.isUnverifiedEmpty(sector) else { return true }
+        let base = sectors.base(of: sector)
+        do {
+            if try !io.isErased(from: base, to: base &+ sectorSize) { try io.eraseSector(at: base) }
+            sectors.setVerified(sector, true)
+            return true
+        } catch {
+            sectors.markCorrupt(sector)
+            errorDetected = true
+            return false
+        }
+    }
+}

@@ -1,0 +1,174 @@
+// One sector of the scan: its entries, the corrupt data between them,
+// another format's entries.
+
+extension KeyValueStore {
+    /// Parses the entries of one sector, adding them to the key table and
+    /// setting the sector's writable bytes; skips over corrupt data to the
+    /// next plausible header and marks the sector corrupt if any was found.
+    ///
+    /// The last entry before the sector's erased space is the only one a
+    /// power cut can have left half-programmed; it is read twice more and
+    /// accepted only if both reads agree (unstable bits flicker).
+    /// - Returns: the number of entries that parsed and verified.
+    func scanSector(_ sector: Int, _ depth: ScanDepth) -> Int {
+        let base = sectors.base(of: sector)
+        let end = base &+ sectorSize
+        var address = base
+        var corruptBytes = 0
+        var parsed = 0
+        var pending: ScannedEntry? = nil
+        var reachedErasedSpace = false
+        while address < end {
+            let loaded: ScannedEntry?
+            do throws(KVSError) {
+                loaded = try Entry.load(at: address, in: io)
+            } catch .notFound {
+                // Erased space ends the sector, if the rest is erased too
+                // (pw_kvs stops here unchecked and loses entries after a gap).
+                if address == base && depth == .trustingEmptySectors {
+                    sectors.setVerified(sector, false)
+                    reachedErasedSpace = true
+                    break
+                }
+                if (try? io.isErased(from: address, to: end)) ?? false {
+                    reachedErasedSpace = true
+                    break
+                }
+                lastScan.gapsFound &+= 1
+                loaded = nil
+            } catch {
+                lastScan.corruptEntries &+= 1
+                loaded = nil
+            }
+            // The previous entry is not the last one before erased space.
+            if let previous = pending { corruptBytes &+= record(previous) }
+            pending = loaded
+            if let loaded {
+                parsed &+= 1
+                address &+= loaded.entry.header.entrySize
+            } else {
+                // Corrupt bytes up to the next plausible header.
+                errorDetected = true
+                let found = skipCorruptData(at: address, sectorEnd: end)
+                corruptBytes &+= (found ?? end) &- address
+                guard let found else { break }
+                address = found
+            }
+            sectors.setWritable(sector, end &- address)
+        }
+        if let last = pending {
+            let frontier = reachedErasedSpace || last.entry.address &+ last.entry.header.entrySize == end
+            if frontier && !last.entry.isStable() {
+                lastScan.corruptEntries &+= 1
+                errorDetected = true
+                corruptBytes &+= last.entry.header.entrySize
+                parsed &-= 1
+            } else {
+                corruptBytes &+= record(last)
+            }
+        }
+        if corruptBytes > 0 {
+            sectors.markCorrupt(sector)
+            errorDetected = true
+        }
+        return parsed
+    }
+
+    /// Records a loaded entry in the key table (pw_kvs
+    /// `AddNewOrUpdateExisting`): a newer version replaces the descriptor, a
+    /// copy of the current version adds an address, an older one is ignored.
+    /// A second copy in the same sector counts as corrupt; a key that does
+    /// not fit the table sets ``ScanReport/entriesNotLoaded``.
+    /// - Returns: bytes to count as corrupt (the entry, if it is).
+    private func record(_ scanned: ScannedEntry) -> Int {
+        let entry = scanned.entry, header = entry.header
+        guard let descriptor = keys.find(hash: scanned.keyHash) else {
+            if !keys.isFull {
+                keys.append(hash: scanned.keyHash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                            deleted: header.isTombstone, address: entry.address)
+                return 0
+            }
+            errorDetected = true
+            // A valid entry whose key does not fit the key table: never erase
+            // this flash (see ScanReport.entriesNotLoaded), unless asked to.
+            if discardingUnindexedData { return header.entrySize }
+            lastScan.entriesNotLoaded &+= 1
+            return 0
+        }
+        let stored = keys.transactionID(descriptor)
+        if header.transactionID > stored {
+            keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                       deleted: header.isTombstone, address: entry.address)
+        } else if header.transactionID == stored {
+            let sector = sectors.sector(of: entry.address)
+            for copy in 0..<keys.addressCount(descriptor) where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+                lastScan.corruptEntries &+= 1
+                errorDetected = true
+                return header.entrySize
+            }
+            // No checksum: a copy torn by a cut erase or program still parses;
+            // keep the copy that is the more programmed (see tornCopy).
+            if checksumFree, let torn = tornCopy(keys.address(descriptor, copy: 0), entry.address) {
+                if torn == entry.address { return 0 }
+                keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                           deleted: header.isTombstone, address: entry.address)
+                return 0
+            }
+            if keys.addressCount(descriptor) < redundancy { keys.addAddress(descriptor, entry.address) }
+        }
+        return 0
+    }
+
+    /// Skips the data at `address`, where no entry loads, and finds the
+    /// next 16-byte-aligned position in the sector that starts with a
+    /// known magic. If the data at `address` looks like another format's
+    /// entry (``isForeignEntry(_:at:sectorEnd:)``),
+    /// notes it in ``ScanReport/unrecognizedData``; if its magic cannot be
+    /// a known one (or cannot be read), in `sawUnknownMagic`.
+    /// - Returns: that position, or nil. One 16-byte read, then one 4-byte
+    ///   read per position; a read error skips the position.
+    private func skipCorruptData(at address: Int, sectorEnd: Int) -> Int? {
+        var bytes = InlineArray<16, UInt8>(repeating: 0)
+        var whole = bytes.mutableSpan
+        var candidate = address
+        while candidate < sectorEnd {
+            let atStart = candidate == address
+            var span = whole._mutatingExtracting(first: atStart ? EntryHeader.size : 4)
+            if (try? io.read(at: candidate, into: &span)) != nil {
+                if !atStart {
+                    if io.format(magic: EntryHeader.loadUInt32(span.span, 0)) != nil { return candidate }
+                } else {
+                    let header = EntryHeader(decoding: span.span)
+                    if !EntryFormat.couldBeDamagedMagic(header.magic, ofAnyOf: formats) {
+                        lastScan.sawUnknownMagic = true
+                        if isForeignEntry(header, at: address, sectorEnd: sectorEnd) {
+                            lastScan.unrecognizedData = true
+                        }
+                    }
+                }
+            } else if atStart {
+                lastScan.sawUnknownMagic = true
+            }
+            candidate = alignUp(candidate &+ EntryHeader.size, EntryHeader.size)
+        }
+        return nil
+    }
+
+    /// Whether `header`, read at `address` where no entry of this store
+    /// loads, starts another format's entries rather than random damage
+    /// (``EntryHeader/isOfAnotherFormat(than:offset:sectorSize:nextMagic:erasedByte:)``):
+    /// reads the 4 bytes where its size says the next entry starts.
+    private func isForeignEntry(_ header: EntryHeader, at address: Int, sectorEnd: Int) -> Bool {
+        let next = address &+ header.entrySize
+        var nextMagic: UInt32? = nil
+        if next &+ 4 <= sectorEnd && header.fits(offset: address % sectorSize, sectorSize: sectorSize) {
+            var bytes = InlineArray<4, UInt8>(repeating: 0)
+            var span = bytes.mutableSpan
+            guard (try? io.read(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
+            nextMagic = EntryHeader.loadUInt32(span.span, 0)
+        }
+        return header.isOfAnotherFormat(
+            than: formats, offset: address % sectorSize, sectorSize: sectorSize, nextMagic: nextMagic,
+            erasedByte: partition.erasedByte)
+    }
+}

@@ -1,0 +1,153 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
+/// Sectors that placement and garbage collection must leave alone: those
+/// of the addresses already reserved for the write in progress, and those
+/// holding copies of up to two keys.
+struct AvoidList {
+    /// The first `reservedCount` reserved addresses.
+    var reservedCount = 0
+    /// A key whose copies' sectors are avoided (one being completed).
+    var descriptor: Int? = nil
+    /// A second key whose copies' sectors are avoided (one being relocated).
+    var relocating: Int? = nil
+}
+
+/// Where new entries go and which sector garbage collection empties
+/// (pw_kvs `internal::Sectors`): the policy over the sector table, where
+/// wear leveling happens. It reads the key table and the reserved addresses
+/// for the avoid list, changes only the sector table's `lastNewSector`, and
+/// never touches flash (the store checks an empty sector before its first
+/// write, ``KeyValueStore/prepareEmptySector(_:)``).
+///
+/// Every search visits sectors in rotation order after `lastNewSector`; all
+/// are O(sectors) (plus O(redundancy) per avoided key and sector).
+struct Placement {
+    let sectors: SectorTable
+    let keys: KeyTable
+    /// Addresses reserved for the copies of the entry being written.
+    let reserved: UnsafeMutablePointer<Int>
+
+    /// Whether `sector` is in `avoid`.
+    #if $Embedded
+    @inline(never)
+    #endif
+    func isAvoided(_ sector: Int, _ avoid: AvoidList) -> Bool {
+        for copy in 0..<avoid.reservedCount where sectors.sector(of: reserved[copy]) == sector { return true }
+        return hasCopy(avoid.descriptor, in: sector) || hasCopy(avoid.relocating, in: sector)
+    }
+
+    /// Whether `descriptor` (if any) has a copy in `sector`.
+    func hasCopy(_ descriptor: Int?, in sector: Int) -> Bool {
+        guard let descriptor else { return false }
+        for copy in 0..<keys.addressCount(descriptor)
+        where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+            return true
+        }
+        return false
+    }
+
+    /// A sector for a new entry of `size` bytes (pw_kvs `FindSpace`): the
+    /// first partly written sector with room, else the first empty sector
+    /// unless it is the last one (writes keep one erased sector in reserve
+    /// for garbage collection), which becomes `lastNewSector`.
+    /// - Returns: nil if no sector qualifies.
+    func findSpace(size: Int, avoiding avoid: AvoidList) -> Int? {
+        find(.newEntry, size: size, avoiding: avoid)
+    }
+
+    /// A sector to relocate an entry of `size` bytes into while a sector is
+    /// garbage-collected (pw_kvs `FindSpaceDuringGarbageCollection`): the
+    /// first partly written sector with room and nothing reclaimable, else
+    /// the first empty sector (the reserved one too), which becomes
+    /// `lastNewSector`, else the sector with room and the most reclaimable
+    /// bytes.
+    /// - Returns: nil if no sector qualifies.
+    func findSpaceDuringGarbageCollection(size: Int, avoiding avoid: AvoidList) -> Int? {
+        find(.relocation, size: size, avoiding: avoid)
+    }
+
+    private enum Mode { case newEntry, relocation }
+
+    /// The two searches in one pass (pw_kvs `Sectors::Find`), over only the
+    /// sectors that are empty or have room: the others can never be chosen.
+    private func find(_ mode: Mode, size: Int, avoiding avoid: AvoidList) -> Int? {
+        let forRelocation = mode == .relocation
+        let count = sectors.count
+        var firstEmpty: Int? = nil
+        var secondEmptySeen = false
+        var mostReclaimable: Int? = nil
+        var next = sectors.lastNewSector &+ 1 == count ? 0 : sectors.lastNewSector &+ 1
+        var remaining = count
+        while remaining > 0 {
+            let end = min(count, next &+ remaining)
+            guard let sector = sectors.firstEmptyOrWithRoom(for: size, in: next..<end) else {
+                remaining &-= end &- next
+                next = 0
+                continue
+            }
+            remaining &-= sector &+ 1 &- next
+            next = sector &+ 1 == count ? 0 : sector &+ 1
+            if isAvoided(sector, avoid) { continue }
+            let empty = sectors.isEmpty(sector)
+            if !empty {
+                let reclaimable = sectors.reclaimableBytes(sector)
+                if !forRelocation || reclaimable == 0 { return sector }
+                if mostReclaimable.map({ sectors.reclaimableBytes($0) < reclaimable }) ?? true {
+                    mostReclaimable = sector
+                }
+            }
+            if empty {
+                if firstEmpty == nil { firstEmpty = sector } else if !forRelocation { secondEmptySeen = true }
+            }
+        }
+        if let firstEmpty, forRelocation || secondEmptySeen {
+            sectors.lastNewSector = firstEmpty
+            return firstEmpty
+        }
+        return forRelocation ? mostReclaimable : nil
+    }
+
+    /// The sector to garbage-collect to make room for a write (pw_kvs
+    /// `FindSectorToGarbageCollect`): the first holding only stale data;
+    /// else the one with the most reclaimable bytes; else the one with the
+    /// most valid bytes (moving live data out of the way of the write).
+    /// - Returns: nil if every sector is empty or avoided.
+    func sectorToGarbageCollect(avoiding avoid: AvoidList) -> Int? {
+        findSectorToCollect(.orMostValid, avoiding: avoid)
+    }
+
+    /// The sector whose collection frees the most without a reason to move
+    /// live data (partial maintenance): the first holding only stale data,
+    /// else the one with the most reclaimable bytes.
+    /// - Returns: nil if nothing is reclaimable outside `avoid`.
+    func sectorToReclaim(avoiding avoid: AvoidList) -> Int? {
+        findSectorToCollect(.reclaimableOnly, avoiding: avoid)
+    }
+
+    private enum Fallback { case reclaimableOnly, orMostValid }
+
+    /// Both choices in one pass: the first fully stale sector wins at once;
+    /// the other two keep the first of equals.
+    private func findSectorToCollect(_ fallback: Fallback, avoiding avoid: AvoidList) -> Int? {
+        let count = sectors.count
+        var next = sectors.lastNewSector
+        var mostReclaimable: Int? = nil, reclaimableBest = 0
+        var mostValid: Int? = nil, validBest = 0
+        for _ in 0..<count {
+            next = next &+ 1 == count ? 0 : next &+ 1
+            let valid = sectors.validBytes(next), reclaimable = sectors.reclaimableBytes(next)
+            guard reclaimable > reclaimableBest || valid > validBest || (valid == 0 && reclaimable > 0),
+                  !isAvoided(next, avoid) else { continue }
+            if valid == 0 && reclaimable > 0 { return next }
+            if reclaimable > reclaimableBest { (mostReclaimable, reclaimableBest) = (next, reclaimable) }
+            if valid > validBest { (mostValid, validBest) = (next, valid) }
+        }
+        return mostReclaimable ?? (fallback == .orMostValid ? mostValid : nil)
+    }
+}
