@@ -13,10 +13,13 @@
 // Placement, the key and sector tables and FlashIO.
 
 extension KeyValueStore {
-    /// Throws `.invalidArgument` unless the key is 1...63 bytes.
+    /// Throws `.invalidArgument` unless the key is 1...63 bytes and not
+    /// the batches' reserved key (``BatchRecord/key``).
     @inline(__always)
     func checkKey(_ key: Span<UInt8>) throws(KVSError) {
-        guard key.count > 0, key.count <= EntryHeader.maxKeyLength else { throw .invalidArgument }
+        guard key.count > 0, key.count <= EntryHeader.maxKeyLength, !BatchRecord.isReserved(key) else {
+            throw .invalidArgument
+        }
     }
 
     /// Finds the descriptor of `key` (pw_kvs `FindEntry`), deleted or not.

@@ -42,8 +42,36 @@ extension KeyValueStore {
     /// a power cut during an earlier repair), the repair is retried after an
     /// erased sector was made, while that makes progress (at most once per
     /// sector; pw_kvs gives up and stays in error).
+    ///
+    /// With batches enabled, a torn batch is rolled back first (while the
+    /// versions before it are still on flash) and, if that could not finish
+    /// for lack of space, again once the repair made room; the store is not
+    /// made ready while a torn batch remains (`.dataLoss`).
     @discardableResult
     func fixErrors() -> KVSError? {
+        let batchTorn = resolveTornBatch()
+        var firstError = repairFoundErrors()
+        if batchTorn && firstError == nil && resolveTornBatch() { firstError = .dataLoss }
+        if firstError == nil, !sectors.hasEmptySector { firstError = ensureErasedSectorExists() }
+        if firstError == nil {
+            errorDetected = false
+            state = .ready
+        }
+        return firstError
+    }
+
+    /// With batches enabled (``enableBatches()``), rolls back a torn batch
+    /// if the flash holds one; sets ``errorDetected`` while one remains.
+    /// - Returns: whether a torn batch remains. O(1) without batches.
+    @inline(__always)
+    @discardableResult
+    func resolveTornBatch() -> Bool {
+        guard let rollBack = mutable.pointee.batchRecovery else { return false }
+        return rollBack(self)
+    }
+
+    /// The repair steps of ``fixErrors()``.
+    private func repairFoundErrors() -> KVSError? {
         // Repairs need an erased sector to relocate into: make one first.
         let earlyError = ensureErasedSectorExists()
         var firstError = repairCorruptSectors() ?? earlyError
@@ -58,10 +86,6 @@ extension KeyValueStore {
         }
         if let error = freeSectorError { firstError = firstError ?? error }
         if let error = ensureRedundancy() { firstError = firstError ?? error }
-        if firstError == nil {
-            errorDetected = false
-            state = .ready
-        }
         return firstError
     }
 
@@ -138,6 +162,8 @@ extension KeyValueStore {
     ///   then `.notInitialized`).
     func rebuildAndRepair() throws(KVSError) {
         let onlyCopiesMissing = try scanFlash()
+        // A torn batch left unresolved sets errorDetected: never ready with one.
+        resolveTornBatch()
         if errorDetected {
             state = .needsMaintenance
             if options.recovery != .manual && !lastScan.holdsUnindexedData {

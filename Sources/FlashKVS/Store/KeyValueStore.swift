@@ -113,6 +113,14 @@ public final class KeyValueStore<Flash: FlashMemory> {
         var sectorEraseCount: Int = 0
         var corruptSectorsRecovered: Int = 0
         var missingRedundantEntriesRecovered: Int = 0
+        /// Set by ``enableBatches()``: rolls back a torn batch after a scan
+        /// and around repairs (KeyValueStore+BatchRecovery.swift); returns
+        /// whether a torn batch is still unresolved. Nil in firmware that
+        /// never calls it, which then links no batch code. A non-capturing
+        /// closure: a function pointer with no context, nothing allocated.
+        var batchRecovery: ((KeyValueStore<Flash>) -> Bool)? = nil
+        /// Whether the last scan ran `batchRecovery`.
+        var batchesChecked = false
     }
 
     /// Creates a store over `partition`. Does no flash I/O.
