@@ -109,6 +109,7 @@ public func runEmbeddedSmoke() throws(SmokeFailure) -> Int {
         try exerciseStore(over: BufferFlash(bytes: storage, sectorSize: 512, alignment: 16), checks)
         try exerciseRAMFlash(checks)
         try exerciseFormatMigration(checks)
+        try exerciseBatches(over: RAMFlash(sectorSize: 512, sectorCount: 4, alignment: 16), checks)
     } catch {
         if let line = checks.failedLine { throw SmokeFailure(line: line, error: nil) }
         throw SmokeFailure(line: checks.lastLine, error: error)
@@ -343,4 +344,30 @@ private func exerciseFormatMigration(_ checks: SmokeChecks) throws(KVSError) {
     try migrated.initialize()
     try checks.expect(try migrated.get("smoke/old", as: UInt16.self) == 0xABCD)
     try checks.expect(try migrated.get("smoke/plain", as: UInt16.self) == 0x1234)
+}
+
+/// Atomic batches (issue 22): opt-in before initialize(), every operation of
+/// a commit visible after a reboot.
+private func exerciseBatches<Flash: FlashMemory>(over flash: Flash, _ checks: SmokeChecks) throws(KVSError) {
+    let store = try KeyValueStore(partition: FlashPartition(flash), format: EntryFormat(magic: 0x5EED_C0DE, checksum: .crc16),
+                                  capacity: 8, redundancy: 2)
+    store.enableBatches()
+    try store.initialize()
+    try store.put("smoke/gone", [9])
+    var key = InlineArray<16, UInt8>(repeating: 0)
+    let keyLength = makeKey(2, into: &key)
+    let keySpan = key.span.extracting(0..<keyLength)
+    let value = InlineArray<8, UInt8>(repeating: 0x17)
+    try store.commit { batch throws(KVSError) in
+        try batch.put(keySpan, value.span)
+        try batch.put("smoke/batch", [1, 2, 3])
+        try batch.delete("smoke/gone")
+        try batch.delete(keySpan)
+        try batch.put(keySpan, value.span)
+    }
+    let rebooted = try KeyValueStore(partition: store.partition, format: store.primaryFormat, capacity: 8, redundancy: 2)
+    rebooted.enableBatches()
+    try rebooted.initialize()
+    try checks.expect(try rebooted.valueSize(keySpan) == 8 && rebooted.count == 2)
+    try checks.expect(try rebooted.get("smoke/batch") == [1, 2, 3])
 }
