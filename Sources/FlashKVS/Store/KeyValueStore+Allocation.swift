@@ -43,11 +43,13 @@ extension KeyValueStore {
     @inline(never)
     private func roomAfterRelease(of descriptor: Int, entrySize: Int, for size: Int, reservedCount: Int) -> Int {
         guard sectors.hasEmptySector else { return 0 }
+        let avoid = AvoidList(reservedCount: reservedCount)
         var count = 0
-        copies: for copy in 0..<keys.addressCount(descriptor) {
+        for copy in 0..<keys.addressCount(descriptor) {
             let sector = sectors.sector(of: keys.address(descriptor, copy: copy))
-            for other in 0..<reservedCount where sectors.sector(of: reserved[other]) == sector { continue copies }
-            if sectors.validBytes(sector) &- entrySize &+ size <= sectorSize { count &+= 1 }
+            if !placement.isAvoided(sector, avoid) && sectors.validBytes(sector) &- entrySize &+ size <= sectorSize {
+                count &+= 1
+            }
         }
         return count
     }
