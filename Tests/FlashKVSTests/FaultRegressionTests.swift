@@ -366,6 +366,19 @@ struct FaultRegressionTests {
 
     // MARK: (f) Checksum none: an erase cut with the sector's start intact
 
+    /// Cuts every erase of `workload` in the eraseTailOnly state and
+    /// checks that each image recovers (``expectRecovers``); at least one cut.
+    static func expectEveryEraseTailOnlyImageRecovers(
+        _ workload: SweepWorkload, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let images = try eraseTailOnlyImages(workload)
+        #expect(images.count > 0, sourceLocation: sourceLocation)
+        for image in images {
+            try expectRecovers(workload, image.flash, committed: image.committed, inFlight: image.inFlight,
+                               sourceLocation: sourceLocation)
+        }
+    }
+
     /// The entry torn by an erase cut in the sweep's `eraseTailOnly` state
     /// (the sector's second half erased, its first half intact), for every
     /// erase of `workload` made while `key` is in flight (every erase if
@@ -399,11 +412,7 @@ struct FaultRegressionTests {
             Self.put("a", 26, 1), Self.put("k1", 65, 2), Self.put("wifi", 111, 3), .heavyMaintenance,
             Self.put("a", 95, 4), .heavyMaintenance,
         ])
-        let images = try Self.eraseTailOnlyImages(workload)
-        #expect(images.count > 0)
-        for image in images {
-            try Self.expectRecovers(workload, image.flash, committed: image.committed, inFlight: image.inFlight)
-        }
+        try Self.expectEveryEraseTailOnlyImageRecovers(workload)
     }
 
     @Test("(f) checksum none, 4 x 256 B: an erase cut through the key of a GC-copied entry leaves a phantom key")
@@ -415,11 +424,7 @@ struct FaultRegressionTests {
         let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: .none, [
             Self.put("x", 95, 1), Self.put("k", 20, 2), Self.put("x", 95, 3), .heavyMaintenance,
         ])
-        let images = try Self.eraseTailOnlyImages(workload)
-        #expect(images.count > 0)
-        for image in images {
-            try Self.expectRecovers(workload, image.flash, committed: image.committed, inFlight: image.inFlight)
-        }
+        try Self.expectEveryEraseTailOnlyImageRecovers(workload)
     }
 
     @Test("(f) checksum none, 3 x 512 B, redundancy 2: the repair after an erase cut traded a good copy for the torn one")
