@@ -99,7 +99,7 @@ embedded_ensure_arm_tools() {
 # embedded_run_qemu ELF: runs firmware on QEMU mps2-an386; semihosting
 # carries its output and exit status (134 when it trapped).
 embedded_run_qemu() {
-    timeout 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
+    timeout -k 10 120 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none \
         -semihosting-config enable=on,target=native -kernel "$1"
 }
 

@@ -22,7 +22,7 @@ arm-none-eabi-size "$out/selftest.elf" | sed 's/^/  /'
 
 start=$SECONDS
 status=0
-timeout 300 qemu-system-arm -M microbit -nographic -monitor none -serial none \
+timeout -k 10 300 qemu-system-arm -M microbit -nographic -monitor none -serial none \
     -semihosting-config enable=on,target=native -kernel "$out/selftest.elf" | tee "$out/selftest.txt" || status=$?
 if [ "$status" != 0 ] || ! grep -q '^self-test passed on microbit' "$out/selftest.txt"; then
     echo "FAIL  the microbit self-test exited with status $status (134: a check failed or the firmware trapped)"

@@ -35,8 +35,10 @@ printf 'FKRO' | dd of="$out/flash1-ro.img" conv=notrunc status=none
 
 # run_firmware MODE [TIMEOUT]: QEMU with the firmware; the loader device
 # writes MODE at 0x81000000 (the firmware's kvs_run_mode) before the start.
+# The timeout sends SIGKILL: a power cut, and QEMU 7.2 sometimes deadlocks
+# in its SIGTERM handler (seen in a kill run: the script then hung for good).
 run_firmware() {
-    timeout "${2:-120}" qemu-system-riscv32 -M virt -bios none -nographic -monitor none \
+    timeout -s KILL "${2:-120}" qemu-system-riscv32 -M virt -bios none -nographic -monitor none \
         -device loader,file="$out/selftest.elf",cpu-num=0 \
         -device loader,addr=0x81000000,data="$1",data-len=4 \
         -drive if=pflash,format=raw,unit=0,file="$out/flash0.img" \

@@ -307,10 +307,8 @@ public struct PowerLossSweep {
 extension PowerLossSweep {
     /// Powers up after a cut and checks every invariant.
     func powerUp(_ swept: SweepWorkload, _ flash: RAMFlash, model: Model, result: inout Result, scenario: String) {
-        func violation(_ kind: String, _ detail: String = "", refused: SweepViolation.RefusedWrite? = nil,
-                       phantomKeys: [String]? = nil) {
-            result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail,
-                                                 refusedWrite: refused, phantomKeys: phantomKeys))
+        func violation(_ kind: String, _ detail: String = "") {
+            result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail))
         }
         guard let store = swept.makeStore(flash) else { return }
         var model = model
@@ -350,8 +348,7 @@ extension PowerLossSweep {
             let unknown = listed.presentKeys.subtracting(expected).sorted()
             let missing = expected.subtracting(listed.presentKeys).sorted()
             violation("iteration differs from the model",
-                      "unknown \(unknown), missing \(missing), unreadable \(listed.unreadableItems)",
-                      phantomKeys: missing.isEmpty && listed.unreadableItems == 0 ? unknown : nil)
+                      "unknown \(unknown), missing \(missing), unreadable \(listed.unreadableItems)")
         }
         // A failed init is reported once (a fresh init fails the same way).
         guard !initFailed else { return }
@@ -380,8 +377,7 @@ extension PowerLossSweep {
                 let stats = store.storageStats
                 violation("put after recovery threw \(error.name)",
                           "write \(number) of \(writes.count) (\(key), \(value.count) B), state \(store.state), "
-                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)",
-                          refused: .of(error, valueBytes: value.count, on: store))
+                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)")
                 return
             }
         }

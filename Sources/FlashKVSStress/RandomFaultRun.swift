@@ -121,9 +121,8 @@ public struct RandomFaultRun {
             }
             result.operations += 1
             var scenario = "operation \(number) \(operation)"
-            func violation(_ kind: String, _ detail: String = "", refused: SweepViolation.RefusedWrite? = nil) {
-                result.records.append(SweepViolation(kind: kind, workload: name, scenario: scenario, detail: detail,
-                                                     refusedWrite: refused))
+            func violation(_ kind: String, _ detail: String = "") {
+                result.records.append(SweepViolation(kind: kind, workload: name, scenario: scenario, detail: detail))
             }
 
             flash.clearEvents()
@@ -236,8 +235,7 @@ public struct RandomFaultRun {
                         let corrupt = (0..<workload.sectorCount).filter { store.usage(ofSector: $0).isCorrupt }
                         violation("with faults gone, put throws \(error.name)",
                                   "checkpoint, state \(store.state), write (\(key), \(v.count) B), in use \(stats.inUseBytes), "
-                                  + "reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes), corrupt sectors \(corrupt)",
-                                  refused: .of(error, valueBytes: v.count, on: store))
+                                  + "reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes), corrupt sectors \(corrupt)")
                         model[key] = try? store.get(key)
                     }
                 }

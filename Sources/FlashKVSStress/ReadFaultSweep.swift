@@ -106,9 +106,8 @@ public struct ReadFaultSweep {
         }
         let mode = failures == 1 ? "once" : "\(failures) consecutive"
         var scenario = "\(label(index, swept)), read call \(read) of \(reads) fails \(mode)"
-        func violation(_ kind: String, _ detail: String = "", refused: SweepViolation.RefusedWrite? = nil) {
-            result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail,
-                                                 refusedWrite: refused))
+        func violation(_ kind: String, _ detail: String = "") {
+            result.records.append(SweepViolation(kind: kind, workload: swept.name, scenario: scenario, detail: detail))
         }
         let errorDetectedBefore = store.errorDetected
         flash.clearEvents()
@@ -226,12 +225,9 @@ public struct ReadFaultSweep {
                 apply(operation)
             } catch {
                 let stats = store.storageStats
-                var refused: SweepViolation.RefusedWrite? = nil
-                if case .put(_, let value) = operation { refused = .of(error, valueBytes: value.count, on: store) }
                 violation("a later operation fails after the read error (no faults)",
                           "operation \(number) \(operation) threw \(error.name), state \(store.state), "
-                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)",
-                          refused: refused)
+                          + "in use \(stats.inUseBytes), reclaimable \(stats.reclaimableBytes), writable \(stats.writableBytes)")
                 return
             }
         }

@@ -11,42 +11,12 @@ public struct SweepViolation: Sendable, CustomStringConvertible {
     public var scenario: String
     /// What the store did.
     public var detail: String
-    /// For a put refused with `.resourceExhausted`: what placement had to
-    /// work with (``KnownOpen`` classifies on it).
-    public var refusedWrite: RefusedWrite?
-    /// For an iteration that listed keys the model never had and missed
-    /// none: those keys (``KnownOpen`` classifies on them).
-    public var phantomKeys: [String]?
 
-    /// A put refused for space: its value's size, the copies it needed and
-    /// the bytes garbage collection could have reclaimed.
-    public struct RefusedWrite: Sendable, Equatable {
-        public var valueBytes: Int
-        public var copies: Int
-        public var reclaimableBytes: Int
-
-        public init(valueBytes: Int, copies: Int, reclaimableBytes: Int) {
-            self.valueBytes = valueBytes
-            self.copies = copies
-            self.reclaimableBytes = reclaimableBytes
-        }
-
-        /// The refused write of `valueBytes` on `store`, if `error` is `.resourceExhausted`.
-        public static func of<Flash>(_ error: KVSError, valueBytes: Int, on store: KeyValueStore<Flash>) -> RefusedWrite? {
-            guard error == .resourceExhausted else { return nil }
-            return RefusedWrite(valueBytes: valueBytes, copies: store.redundancy,
-                                reclaimableBytes: store.storageStats.reclaimableBytes)
-        }
-    }
-
-    public init(kind: String, workload: String, scenario: String, detail: String, refusedWrite: RefusedWrite? = nil,
-                phantomKeys: [String]? = nil) {
+    public init(kind: String, workload: String, scenario: String, detail: String) {
         self.kind = kind
         self.workload = workload
         self.scenario = scenario
         self.detail = detail
-        self.refusedWrite = refusedWrite
-        self.phantomKeys = phantomKeys
     }
 
     public var description: String {

@@ -1,15 +1,14 @@
 // The adversarial power-loss and fault sweep (issues 4 and 17): prints
 // per workload and interruption state the cut points, checks and
 // findings of the power-cut sweep, then the read-fault sweep, the random
-// fault workload and the sector-damage sweep; then the findings of the
-// known-open classes (KnownOpen: reported, not failing), a total of the
-// other findings (the violations) per kind with examples; exits 1 on any
+// fault workload and the sector-damage sweep; then a total of the
+// findings (the violations) per kind with examples; exits 1 on any
 // violation.
 //
 //     swift run -c release flashkvs-sweep [--quick] [--only power|reads|random|damage|batches]
 //                                         [--examples N] [--dump] [--cut N] [NAME-FILTER...]
 //
-// --dump prints the operations of the selected power-cut workloads; --cut N
+// --dump prints the operations of the selected power-cut and read-fault workloads; --cut N
 // runs only cut point N of the power-cut sweep (to reproduce one scenario:
 // `--only power --cut 94 6x512-a16-r2-crc16-v11`); --rotations N,
 // --max-operations N and --variants N resize the generated workloads.
@@ -79,7 +78,8 @@ let powerWorkloads = quick
 
 if dump {
     // The operations of the selected workloads, to reproduce a violation.
-    for (workload, _) in powerWorkloads where selected(workload.name) {
+    let readWorkloads = quick ? SweepPlan.readFaultWorkloads(rotations: 1, maxOperations: 16) : SweepPlan.readFaultWorkloads()
+    for workload in powerWorkloads.map(\.0) + readWorkloads where selected(workload.name) {
         print("\(workload.name): \(workload.sectorCount) x \(workload.sectorSize) B, alignment \(workload.alignment), "
             + "redundancy \(workload.redundancy), capacity \(workload.capacity)")
         for (index, operation) in workload.operations.enumerated() { print("  \(index): \(operation)") }
@@ -282,24 +282,6 @@ if only == nil || only == "batches" {
 if !refused.isEmpty {
     print("## Geometries refused by the API (skipped)")
     for line in refused { print("- \(line)") }
-    print("")
-}
-// Known, explained classes (issue 17 open for them): reported, not failing.
-let knownOpen = all.compactMap { violation in KnownOpen.classify(violation).map { ($0, violation) } }
-all = all.filter { KnownOpen.classify($0) == nil }
-if !knownOpen.isEmpty {
-    print("## Known open (not counted as violations; see README, Power-loss safety and flash faults)")
-    print("")
-    print("| findings | class |")
-    print("|---:|---|")
-    for open in KnownOpen.allCases {
-        let count = knownOpen.filter { $0.0 == open }.count
-        if count > 0 { print("| \(count) | \(open.summary) |") }
-    }
-    print("")
-    for open in KnownOpen.allCases {
-        for (_, violation) in knownOpen.filter({ $0.0 == open }).prefix(examples) { print("- \(violation)") }
-    }
     print("")
 }
 print("## Total: \(totalChecks) checks, \(all.count + batchViolations.count) violations (\(seconds(since: started)))")

@@ -66,7 +66,7 @@ struct FaultRegressionTests {
     /// What the issue requires after any single interruption: initialize()
     /// succeeds, every committed key reads its value, the key in flight its
     /// old or new one, and 21 puts succeed without any maintenance call and
-    /// read back.
+    /// read back, also after a reboot.
     static func expectRecovers(
         _ workload: SweepWorkload, _ flash: RAMFlash, committed: [String: [UInt8]],
         inFlight: (key: String, old: [UInt8]?, new: [UInt8]?)?, sourceLocation: SourceLocation = #_sourceLocation
@@ -100,6 +100,12 @@ struct FaultRegressionTests {
             }
         }
         for (key, value) in values { #expect((try? store.get(key)) == value, "\(key) reads back", sourceLocation: sourceLocation) }
+        // A reboot after the writes sees the same keys (nothing torn comes back).
+        let rebooted = try #require(workload.makeStore(flash))
+        #expect(throws: Never.self, "initialize() after the writes", sourceLocation: sourceLocation) { try rebooted.initialize() }
+        let relisted = Set(rebooted.items.map { String(decoding: $0.key, as: UTF8.self) })
+        #expect(relisted == Set(values.keys), "after a reboot, iteration lists exactly the present keys", sourceLocation: sourceLocation)
+        for (key, value) in values { #expect((try? rebooted.get(key)) == value, "\(key) after a reboot", sourceLocation: sourceLocation) }
     }
 
     // MARK: (a) A power cut during garbage collection leaves no erased sector
@@ -256,6 +262,38 @@ struct FaultRegressionTests {
         try? rebooted.initialize()
         #expect((try? rebooted.get("x")) == x2, "after a reboot too")
         #expect(throws: KVSError.notFound) { try rebooted.get("y") }
+    }
+
+    @Test("(d) 3 x 256 B, redundancy 2: a heavy maintenance stopped by a read error left tombstones, and a later put found no room")
+    func putAfterHeavyMaintenanceStoppedByReadErrors() throws {
+        // The read-fault sweep's 3x256-a16-r2-crc16-reads, operations 0 to 30:
+        // read call 4 of operation 27 (heavy maintenance) and the two after it
+        // fail, so the maintenance stops before it drops the deleted keys' tombstones.
+        let workload = Self.workload(256, 3, alignment: 16, redundancy: 2, [
+            Self.put("a", 64, 1), Self.put("a", 84, 2), Self.put("a", 90, 3), .heavyMaintenance, .delete("a"),
+            Self.put("k1", 16, 4), Self.put("k1", 1, 5), Self.put("k1", 15, 6), Self.put("k1", 43, 7),
+            Self.put("k1", 43, 7), Self.put("k1", 39, 8), Self.put("k1", 6, 9), .partialMaintenance, .delete("k1"),
+            Self.put("k1", 15, 10), Self.put("wifi", 11, 11), Self.put("wifi", 20, 12), Self.put("k1", 7, 13),
+            .delete("wifi"), .partialMaintenance,
+        ])
+        let flash = FaultyFlash(workload.makeFlash())
+        var store = try workload.openStore(flash)
+        try store.initialize()
+        for operation in workload.operations { _ = try? workload.perform(operation, on: &store, flash: flash) }
+        flash.failReads(from: flash.readCalls + 4, count: 3)
+        #expect(throws: KVSError.self) { try store.heavyMaintenance() }
+        flash.failingReads = 0..<0
+        // The same puts as a store whose maintenance was not stopped.
+        let values = [SweepWorkload.randomValue(14, length: 61), SweepWorkload.randomValue(15, length: 91),
+                      SweepWorkload.randomValue(16, length: 74)]
+        for value in values {
+            #expect(throws: Never.self) { try store.put("k1", value) }
+            #expect((try? store.get("k1")) == value)
+        }
+        let rebooted = try workload.openStore(flash)
+        try rebooted.initialize()
+        #expect((try? rebooted.get("k1")) == values[2])
+        #expect(rebooted.items.map(\.key).count == 1)
     }
 
     // MARK: (e) A sector of random bytes with redundancy 2 makes init refuse
@@ -425,6 +463,51 @@ struct FaultRegressionTests {
             Self.put("x", 95, 1), Self.put("k", 20, 2), Self.put("x", 95, 3), .heavyMaintenance,
         ])
         try Self.expectEveryEraseTailOnlyImageRecovers(workload)
+    }
+
+    @Test("(f) checksum none, 4 x 256 B: an erase cut through the key of a superseded entry with no twin left a phantom key")
+    func eraseTailOnlyPhantomKeyWithoutTwinWithoutChecksum() throws {
+        // The sweep's 4x256-a16-r1-none, operations 0 to 22: the last heavy
+        // maintenance erases sector 1, whose last entry is an old version of
+        // a (no other copy of that version is left on flash); the cut erases
+        // its key and value, and init listed a key "\u{FF}" nobody wrote.
+        let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: .none, [
+            Self.put("a", 26, 1), Self.put("k1", 65, 2), Self.put("wifi", 111, 3), .heavyMaintenance,
+            Self.put("a", 95, 4), .heavyMaintenance, Self.put("k1", 86, 5), Self.put("wifi", 3, 6), .get("k1"),
+            .get("wifi"), Self.put("a", 105, 7), .get("k1"), Self.put("a", 7, 8), Self.put("k1", 32, 9),
+            Self.put("wifi", 83, 10), Self.put("a", 31, 11), Self.put("k1", 97, 12), .heavyMaintenance,
+            Self.put("a", 10, 13), Self.put("a", 50, 14), Self.put("k1", 97, 15), Self.put("a", 81, 16),
+            .heavyMaintenance,
+        ])
+        try Self.expectEveryEraseTailOnlyImageRecovers(workload)
+    }
+
+    @Test("(f) the rule against keys torn by an erase: checksum-free stores refuse keys ending in the erased byte, and keep entries that only end in erased bytes", arguments: [Checksum.none, .crc16])
+    func keysEndingInTheErasedByte(checksum: Checksum) throws {
+        let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: checksum, [])
+        let flash = workload.makeFlash()
+        let store = try #require(workload.makeStore(flash))
+        try store.initialize()
+        // 16 + 2 + 14 = 32 bytes: no padding, the entry's last 15 bytes erased,
+        // and it is the last entry before the sector's erased space.
+        let erasedValue = [UInt8](repeating: flash.erasedByte, count: 14)
+        let endsErased: [UInt8] = [0x6B, flash.erasedByte]
+        if checksum.byteCount == 0 {
+            #expect(throws: KVSError.invalidArgument) { try store.put(endsErased.span, erasedValue.span) }
+            #expect(store.items.map(\.key).isEmpty, "the refused put wrote nothing")
+        } else {
+            try store.put(endsErased.span, erasedValue.span)
+        }
+        try store.put("k0", erasedValue)
+        let rebooted = try #require(workload.makeStore(flash))
+        try rebooted.initialize()
+        #expect(try rebooted.get("k0") == erasedValue)
+        if checksum.byteCount != 0 {
+            var read = [UInt8](repeating: 0, count: 14)
+            var span = read.mutableSpan
+            #expect(try rebooted.get(endsErased.span, into: &span) == 14)
+            #expect(read == erasedValue)
+        }
     }
 
     @Test("(f) checksum none, 3 x 512 B, redundancy 2: the repair after an erase cut traded a good copy for the torn one")

@@ -959,7 +959,7 @@ struct StoreBadInputTests {
     func keysWithBytesAbove0x7FAreOrdinaryKeys(geometry: StoreGeometry) throws {
         let flash = geometry.makeFlash()
         let store = try geometry.openStore(on: flash)
-        let key: [UInt8] = Array("été".utf8) + [0x00, 0xFF]
+        let key: [UInt8] = Array("été".utf8) + [0x00, 0xFF, 0x80]
         try store.put(key.span, [1, 2, 3].span)
         #expect(try storeValue(store, key) == [1, 2, 3])
         #expect(try storeContents(try geometry.openStore(on: flash)) == [key: [1, 2, 3]])

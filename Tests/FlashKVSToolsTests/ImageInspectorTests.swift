@@ -384,13 +384,13 @@ struct ImageInspectorTests {
         #expect(inspection.disagreements(with: reader).isEmpty)
     }
 
-    @Test("checksum none: an entry torn in its key (another key, same transaction) is not indexed, as in the store")
+    @Test("checksum none: an entry torn in its key, the last before erased space, is corrupt, as in the store")
     func aTornKeyWithoutChecksumIsLeftOutAsInTheStore() throws {
         let (flash, configuration) = try tornCopyImage(tearFrom: EntryHeader.size)
         let inspection = try inspect(flash, configuration)
         #expect(inspection.keys.map(\.key) == [Array("k".utf8)])
-        #expect(inspection.entries.map(\.state) == [.stale, .live])
-        #expect(inspection.entries[0].detail?.contains("torn copy of transaction 5") == true)
+        #expect(inspection.entries.map(\.state) == [.corrupt, .live])
+        #expect(inspection.entries[0].detail?.contains("interrupted erase cut through") == true)
         let reader = try session(flash, configuration, writable: false)
         #expect(reader.store.items.map { Array($0.key) } == [Array("k".utf8)])
         #expect(inspection.disagreements(with: reader).isEmpty)

@@ -192,6 +192,18 @@ struct Entry<Flash: FlashMemory> {
         return first == second
     }
 
+    /// Whether the erased tail of an interrupted erase reaches into this
+    /// entry's key, in a format without a checksum: its last key byte and
+    /// every byte after it read erased. Without a checksum such an entry
+    /// still parses, as a key nobody wrote; a checksum-free store never
+    /// writes one (``KeyValueStore/checkKeyToWrite(_:)``). False for
+    /// formats with a checksum and on a read error. Reads the value and
+    /// padding, up to 256 bytes at a time.
+    func isErasedFromItsKey() -> Bool {
+        guard io.format(magic: header.magic)?.checksum.byteCount == 0 else { return false }
+        return (try? io.isErased(from: valueAddress &- 1, to: address &+ header.entrySize)) ?? false
+    }
+
     /// FNV-1a (32-bit) of the entry's bytes on flash (reads of up to 256 bytes).
     private func fingerprint() throws(KVSError) -> UInt32 {
         let count = header.entrySize

@@ -204,7 +204,7 @@ extension KeyValueStore {
     func validateBatchOperation(_ key: Span<UInt8>, _ value: Span<UInt8>, isDelete: Bool) throws(KVSError)
         -> BatchOperation
     {
-        try checkKey(key)
+        try checkKeyToWrite(key)
         let size = batchEntrySize(keyLength: key.count, valueSize: isDelete ? nil : value.count)
         guard value.count <= sectorSize, size <= sectorSize else { throw .invalidArgument }
         var operation = BatchOperation()

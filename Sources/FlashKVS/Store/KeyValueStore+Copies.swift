@@ -22,6 +22,16 @@ extension KeyValueStore {
         }
     }
 
+    /// ``checkKey(_:)`` for a key about to be written: a store that writes
+    /// a format without a checksum also refuses (`.invalidArgument`) a key
+    /// whose last byte is the erased byte, because after an interrupted
+    /// erase such an entry cannot be told from one whose key the erase cut
+    /// through (``Entry/isErasedFromItsKey()``).
+    func checkKeyToWrite(_ key: Span<UInt8>) throws(KVSError) {
+        try checkKey(key)
+        if formats[0].checksum.byteCount == 0 && key[key.count &- 1] == partition.erasedByte { throw .invalidArgument }
+    }
+
     /// Finds the descriptor of `key` (pw_kvs `FindEntry`), deleted or not.
     ///
     /// Confirms the match on flash: reads the stored key of the first copy

@@ -8,7 +8,9 @@ extension KeyValueStore {
     ///
     /// The last entry before the sector's erased space is the only one a
     /// power cut can have left half-programmed; it is read twice more and
-    /// accepted only if both reads agree (unstable bits flicker).
+    /// accepted only if both reads agree (unstable bits flicker), and,
+    /// without a checksum, only if an erased tail does not reach into its
+    /// key (``Entry/isErasedFromItsKey()``).
     /// - Returns: the number of entries that parsed and verified.
     func scanSector(_ sector: Int, _ depth: ScanDepth) -> Int {
         let base = sectors.base(of: sector)
@@ -58,7 +60,7 @@ extension KeyValueStore {
         }
         if let last = pending {
             let frontier = reachedErasedSpace || last.entry.address &+ last.entry.header.entrySize == end
-            if frontier && !last.entry.isStable() {
+            if frontier && (!last.entry.isStable() || last.entry.isErasedFromItsKey()) {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
                 corruptBytes &+= last.entry.header.entrySize

@@ -10,10 +10,14 @@ extension KeyValueStore {
     /// Stores `value` under `key`, replacing any previous value.
     ///
     /// Writes one entry per copy (redundancy), each in a different sector,
-    /// garbage-collecting first if the options allow and space is short.
-    /// A value byte-identical to the stored one writes nothing.
-    /// - Throws: `.invalidArgument` for a bad key, or a value over 65534
-    ///   bytes (the header's 16-bit size field) or too large for a sector; `.failedPrecondition` unless ready; `.alreadyExists` if
+    /// garbage-collecting first if the options allow and space is short
+    /// (with `.asManySectorsAsNeeded`, as a last resort, dropping deleted
+    /// keys as ``heavyMaintenance()`` does). A value byte-identical to the
+    /// stored one writes nothing.
+    /// - Throws: `.invalidArgument` for a bad key (with a checksum-free
+    ///   format also a key ending in the erased byte), or a value over 65534
+    ///   bytes (the header's 16-bit size field) or too large for a sector;
+    ///   `.failedPrecondition` unless ready; `.alreadyExists` if
     ///   another stored key has the same hash; `.resourceExhausted` if the
     ///   key table is full or no space can be found; `.dataLoss` if the
     ///   existing entry cannot be read or a written copy does not verify;
@@ -29,21 +33,23 @@ extension KeyValueStore {
     #endif
     public func put(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
         lastWriteState = .notWritten
-        try checkKey(key)
+        try checkKeyToWrite(key)
         guard state == .ready else { throw .failedPrecondition }
         guard value.count < Int(EntryHeader.tombstoneValueSize),
               alignUp(EntryHeader.size &+ key.count &+ value.count, entryAlignment) <= sectorSize
         else {
             throw .invalidArgument
         }
-        let descriptor: Int
-        do throws(KVSError) {
-            descriptor = try findEntry(key)
-        } catch .notFound {
-            try writeNewKey(key, value)
-            return
+        try retryingWithoutDeletedKeys { () throws(KVSError) in
+            let descriptor: Int
+            do throws(KVSError) {
+                descriptor = try findEntry(key)
+            } catch .notFound {
+                try writeNewKey(key, value)
+                return
+            }
+            try writeEntry(key: key, value: value, deleted: false, prior: descriptor)
         }
-        try writeEntry(key: key, value: value, deleted: false, prior: descriptor)
     }
 
     /// Stores the raw bytes of `value` under `key` (use with plain numeric
@@ -64,10 +70,30 @@ extension KeyValueStore {
     #endif
     public func delete(_ key: Span<UInt8>) throws(KVSError) {
         lastWriteState = .notWritten
-        try checkKey(key)
+        try checkKeyToWrite(key)
         guard state == .ready else { throw .failedPrecondition }
-        let descriptor = try findExisting(key)
-        try writeEntry(key: key, value: Span(), deleted: true, prior: descriptor)
+        try retryingWithoutDeletedKeys { () throws(KVSError) in
+            let descriptor = try findExisting(key)
+            try writeEntry(key: key, value: Span(), deleted: true, prior: descriptor)
+        }
+    }
+
+    /// Runs `write`; if it finds no room and wrote nothing, drops the
+    /// deleted keys (as ``heavyMaintenance()`` does: their tombstones hold
+    /// space, e.g. after a maintenance that an error stopped) and runs it
+    /// once more. Only when garbage collection may collect as many sectors
+    /// as needed and a key is deleted.
+    /// - Throws: `write`'s error; `.resourceExhausted` if dropping fails.
+    @inline(__always)
+    private func retryingWithoutDeletedKeys(_ write: () throws(KVSError) -> Void) throws(KVSError) {
+        do throws(KVSError) {
+            try write()
+        } catch .resourceExhausted where lastWriteState == .notWritten && keys.deletedCount > 0
+            && options.garbageCollectionOnWrite == .asManySectorsAsNeeded
+        {
+            guard (try? makeRoomInKeyTable()) != nil else { throw .resourceExhausted }
+            try write()
+        }
     }
 
     @inline(__always)

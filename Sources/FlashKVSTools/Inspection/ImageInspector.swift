@@ -115,8 +115,21 @@ private struct Scan<Flash: FlashMemory> {
                 failure = (nil, nil, "written bytes after an erased gap (pw_kvs would lose them)")
             case .entry(let header, let key):
                 let hash = KeyHash.of(key.span)
+                let format = configuration.format(magic: header.magic) ?? configuration.primaryFormat
+                if format.checksum == .none && isCutThroughItsKey(header, at: offset) {
+                    // The store's rule (Entry.isErasedFromItsKey): not indexed, its bytes corrupt.
+                    counts.corruptEntries += 1
+                    entries.append(InspectedEntry(
+                        address: base + offset, sector: sector, offset: offset, size: header.entrySize,
+                        header: header, key: key, state: .corrupt,
+                        detail: "the last entry before erased space, erased from its last key byte on: an entry "
+                            + "an interrupted erase cut through (no checksum to tell otherwise)"))
+                    corruptBytes += header.entrySize
+                    offset += header.entrySize
+                    usage.parseEnd = offset
+                    continue
+                }
                 do {
-                    let format = configuration.format(magic: header.magic) ?? configuration.primaryFormat
                     let bytes = format.checksum == .none
                         ? Array(sectorBytes[offset..<(offset + header.entrySize)]) : nil
                     try model.add(hash: hash, header: header, address: base + offset, checksumFreeBytes: bytes)
@@ -206,6 +219,15 @@ private struct Scan<Flash: FlashMemory> {
             return .corrupt(header, key, "\(format.checksum.rawValue) checksum mismatch")
         }
         return .entry(header, key)
+    }
+
+    /// Whether the entry at `offset` is the last before the sector's
+    /// erased space (or its end) and its bytes read erased from its last
+    /// key byte on: without a checksum, an entry whose key an interrupted
+    /// erase cut through.
+    private func isCutThroughItsKey(_ header: EntryHeader, at offset: Int) -> Bool {
+        let end = offset + header.entrySize
+        return isErased(end..<sectorSize) && isErased((offset + EntryHeader.size + Int(header.keyLength) - 1)..<end)
     }
 
     private func isErased(_ range: Range<Int>) -> Bool {
