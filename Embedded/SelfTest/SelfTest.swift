@@ -16,6 +16,7 @@ struct SelfTest {
         testInjectedWriteFault(); sections += 1
         testPowerCuts(redundancy: 1); sections += 1
         testPowerCuts(redundancy: 2); sections += 1
+        testBatchPowerCuts(); sections += 1
         testNoHeapAfterInitialize(); sections += 1
         print("self-test passed on mps2-an386 (Cortex-M4, RAM-backed flash): \(sections) sections, "
             + "\(checks.count) checks")
@@ -288,6 +289,102 @@ struct SelfTest {
             print("    KNOWN ISSUE: after \(halfErasedFailures) of the \(erasesCut) torn erases, init took the "
                 + "half-erased sector as empty and one later write into it failed (the store then recovered); "
                 + "see Docs/EMBEDDED.md")
+        }
+    }
+
+    /// An atomic batch cut by power at each program and erase of its
+    /// commit (redundancy 2, garbage collection during the commit), and
+    /// each recovery cut again at its first operations: after a reboot
+    /// either the whole batch is visible or none of it (init rolls a torn
+    /// batch back), every other key is intact, and the store takes writes;
+    /// a second reboot sees the same.
+    static func testBatchPowerCuts() {
+        // Before: keys 0...4 at version 1. The batch: keys 0 and 1 to version
+        // 2, key 2 deleted, new key 5 at version 1; key 3 and 4 untouched.
+        var before = TestModel()
+        for key in 0..<5 { before.versions[key] = 1 }
+        var after = before
+        after.versions[0] = 2
+        after.versions[1] = 2
+        after.versions[2] = 0
+        after.versions[5] = 1
+
+        let dryRun = PowerSupply()
+        let dryFlash = RAMFlash(sectorSize: 1024, sectorCount: 4, alignment: 16)
+        prepareBatchImage(dryFlash, filler: 10)
+        let dryStore = batchStore(PowerCutFlash(flash: dryFlash, power: dryRun))
+        attempt { () throws(KVSError) in try runTestBatch(dryStore) }
+        let commitOperations = dryRun.operations
+        check(dryStore.storageStats.sectorEraseCount > 0, "the batch's commit collected garbage")
+        expectModel(dryStore, after, "the batch without a cut", otherKeys: 0)
+
+        var rolledBack = 0, applied = 0, secondCuts = 0
+        for failing in 1...commitOperations {
+            for secondCut in [nil, 1, 2, 3] as [Int?] {
+                let flash = RAMFlash(sectorSize: 1024, sectorCount: 4, alignment: 16)
+                prepareBatchImage(flash, filler: 10)
+                let store = batchStore(PowerCutFlash(flash: flash, power: PowerSupply(failingOperation: failing)))
+                do throws(KVSError) {
+                    try runTestBatch(store)
+                    fail("cut \(failing): the commit did not see the power cut")
+                } catch {}
+                if let secondCut {
+                    // The recovery itself is cut (a rollback or repair write, or nothing to cut).
+                    let power = PowerSupply(failingOperation: secondCut)
+                    let recovering = batchStore(PowerCutFlash(flash: flash, power: power), initialized: false)
+                    _ = try? recovering.initialize()
+                    if power.isOff { secondCuts += 1 }
+                }
+                let rebooted = batchStore(flash)
+                let wholeBatch = readsVersion(rebooted, key: 0, 2)
+                if wholeBatch { applied += 1 } else { rolledBack += 1 }
+                expectModel(rebooted, wholeBatch ? after : before, "batch cut \(failing), second cut \(secondCut ?? 0)")
+                attempt { () throws(KVSError) in try rebooted.putTestValue(key: 3, version: 7) }
+                var model = wholeBatch ? after : before
+                model.versions[3] = 7
+                expectModel(batchStore(flash), model, "batch cut \(failing): a second reboot after a write")
+            }
+        }
+        check(rolledBack > 0 && applied > 0, "some cuts rolled the batch back, others kept it")
+        print("ok  atomic batch cut by power, redundancy 2: each of \(commitOperations) program/erase operations of "
+            + "its commit, each recovery cut again at its first 3 operations (\(secondCuts) second cuts): "
+            + "\(applied) recoveries kept the whole batch, \(rolledBack) rolled it back, never a part; writes "
+            + "and a second reboot after each")
+    }
+
+    /// Keys 0...4 at version 1, then `filler` rewrites of key 4, so the
+    /// batch's commit needs garbage collection.
+    static func prepareBatchImage(_ flash: RAMFlash, filler: Int) {
+        let store = batchStore(flash)
+        attempt { () throws(KVSError) in
+            for key in 0..<5 { try store.putTestValue(key: key, version: 1) }
+            for round in 0..<filler { try store.putTestValue(key: 4, version: round % 2 == 0 ? 3 : 1) }
+            try store.putTestValue(key: 4, version: 1)
+        }
+    }
+
+    /// The batch of ``testBatchPowerCuts()``.
+    static func runTestBatch<Flash>(_ store: KeyValueStore<Flash>) throws(KVSError) {
+        try store.commit { batch throws(KVSError) in
+            for (key, version) in [(0, 2), (1, 2), (5, 1)] {
+                try withTestKey(key) { name throws(KVSError) in
+                    try withTestValue(key: key, version: version) { value throws(KVSError) in try batch.put(name, value) }
+                }
+            }
+            try withTestKey(2) { name throws(KVSError) in try batch.delete(name) }
+        }
+    }
+
+    /// A store with batches enabled, redundancy 2, capacity 16 (initialized unless told not to).
+    static func batchStore<Flash: FlashMemory>(_ flash: Flash, initialized: Bool = true) -> KeyValueStore<Flash> {
+        do throws(KVSError) {
+            let store = try KeyValueStore(partition: FlashPartition(flash), format: testFormat, capacity: 16,
+                                          redundancy: 2)
+            store.enableBatches()
+            if initialized { try store.initialize() }
+            return store
+        } catch {
+            fail("creating a store with batches: \(name(error))")
         }
     }
 
