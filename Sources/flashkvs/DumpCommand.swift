@@ -11,7 +11,12 @@ struct DumpCommand: ParsableCommand {
             checksums verified; corrupt bytes are skipped to the next 16-byte-aligned position \
             holding the magic. States: live (current value), deleted (current tombstone), stale \
             (superseded version or extra copy), corrupt (unusable bytes), unindexed (an intact \
-            entry of a key beyond --max-entries). Read-only.
+            entry of a key beyond --max-entries). Records of atomic batches (Docs/BATCHES.md) are \
+            labelled: the intent record under the reserved key 0x006b7662 ("batch intent: first \
+            id F, N members, digest 0x..."), each member ("batch @F member i of N"), the commit \
+            record ("batch @F commit") or, after a rollback, its end record; a summary of each \
+            batch follows (committed, torn, rolled back). In JSON, "batch" on each entry and a \
+            "batches" list. Read-only.
             """)
 
     @Argument(help: "The image file.") var image: String
@@ -32,6 +37,7 @@ struct DumpCommand: ParsableCommand {
         .object([
             ("geometry", Reports.geometry(inspection.configuration, sectorCount: inspection.sectorCount)),
             ("entries", .array(inspection.entries.map { entryJSON($0, configuration: inspection.configuration) })),
+            ("batches", Reports.batchesJSON(inspection)),
         ])
     }
 
@@ -53,6 +59,7 @@ struct DumpCommand: ParsableCommand {
         members.append(("tombstone", .bool(known && entry.isTombstone)))
         members.append(("state", .string(entry.state.rawValue)))
         members.append(("detail", entry.detail.map { .string($0) } ?? .null))
+        members.append(("batch", entry.batch.map(Reports.batchRoleJSON) ?? .null))
         return .object(members)
     }
 
@@ -72,6 +79,7 @@ struct DumpCommand: ParsableCommand {
             let known = header.map { configuration.format(magic: $0.magic) != nil } ?? false
             let value = !known ? "-" : entry.isTombstone ? "tomb" : String(header!.valueSize)
             var key = entry.key.map(tableKey) ?? "-"
+            if let batch = entry.batch { key += "  [\(batch.label)]" }
             if let detail = entry.detail { key += "  (\(detail))" }
             lines.append(row([
                 String(entry.sector), String(entry.offset), String(entry.address), String(entry.size),
@@ -83,12 +91,60 @@ struct DumpCommand: ParsableCommand {
             "\(inspection.entries.count { $0.state == state }) \(state.rawValue)"
         }
         lines.append(counted(inspection.entries.count, "entry", plural: "entries") + ": " + counts.joined(separator: ", "))
+        for batch in inspection.batches {
+            lines.append(batch.state == .torn ? batch.rollbackDescription : batch.summary)
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }
 
 /// Pieces shared by the reports.
 enum Reports {
+    /// The batches of an inspection (`dump --json`, `verify --json`): each
+    /// intent as stored, its state, how many members are on flash, whether
+    /// their digest matches, and for a torn batch the keys its rollback
+    /// writes back.
+    static func batchesJSON(_ inspection: ImageInspection) -> JSON {
+        .array(inspection.batches.map { batch in
+            .object([
+                ("first_transaction_id", .int(Int(batch.intent.firstTransactionID))),
+                ("intent_transaction_id", .int(Int(batch.intentTransactionID))),
+                ("member_count", .int(batch.intent.memberCount)),
+                ("digest", .string(hex32(batch.intent.digest))),
+                ("intent_addresses", .array(batch.intentAddresses.map { .int($0) })),
+                ("state", .string(batch.state.rawValue)),
+                ("members_on_flash", .int(batch.membersOnFlash)),
+                ("digest_matches", batch.digestMatches.map { .bool($0) } ?? .null),
+                ("rollback", .array(batch.rollback.map { item in
+                    .object(ListCommand.keyJSON(item.key) + [
+                        ("member", .int(item.memberNumber)),
+                        ("restored_transaction_id", item.restoredTransactionID.map { .int(Int($0)) } ?? .null),
+                    ])
+                })),
+            ])
+        })
+    }
+
+    /// An entry's role in a batch (`dump --json`).
+    static func batchRoleJSON(_ role: BatchRole) -> JSON {
+        func intentMembers(_ intent: BatchRecord.Intent) -> [(String, JSON)] {
+            [("first_transaction_id", .int(Int(intent.firstTransactionID))), ("member_count", .int(intent.memberCount)),
+             ("digest", .string(hex32(intent.digest)))]
+        }
+        var members: [(String, JSON)]
+        switch role {
+        case .intent(let intent): members = [("role", .string("intent"))] + intentMembers(intent)
+        case .member(let intent, let number):
+            members = [("role", .string("member")), ("member", .int(number))] + intentMembers(intent)
+        case .commit(let intent): members = [("role", .string("commit"))] + intentMembers(intent)
+        case .rollbackEnd(let intent): members = [("role", .string("rollback_end"))] + intentMembers(intent)
+        case .end: members = [("role", .string("end"))]
+        case .unknownIntent: members = [("role", .string("unknown_intent"))]
+        }
+        members.append(("label", .string(role.label)))
+        return .object(members)
+    }
+
     /// The geometry and the primary format, as the reference's statistics
     /// print them; `additional_formats` follows only when there are some.
     static func geometry(_ configuration: StoreConfiguration, sectorCount: Int) -> JSON {

@@ -73,12 +73,24 @@ enum ImageAccess {
         }
         if let failure = failures.first, !partial { throw failure }
         for failure in failures { Output.warning(failure.message) }
+        if let torn = inspection.tornBatch { Output.warning(tornBatchWarning(torn, path: path)) }
         // get answers for one key: its answer is right, or it fails itself.
         if failures.isEmpty, command != "get", session.initializationError != nil {
             Output.warning("'\(path)' has errors the store has not repaired (\(StatsCommand.scanSummary(session.store.lastScan))); "
                 + "'flashkvs verify \(path)' shows them")
         }
         return (session, inspection)
+    }
+
+    /// The warning of a read-only command about a torn batch: it answers
+    /// from the image as it is (the batch partly applied), which a device
+    /// with batches enabled rolls back at its next init.
+    static func tornBatchWarning(_ batch: InspectedBatch, path: String) -> String {
+        let keys = batch.rollback.map { displayKey($0.key) }
+        return "'\(path)' holds a torn \(batch.name) (no commit record): this shows it partly applied, as pw_kvs "
+            + "reads it; a store with batches enabled rolls it back at init"
+            + (keys.isEmpty ? "" : " (" + keys.joined(separator: ", ") + ")")
+            + "; 'flashkvs verify \(path)' tells more, 'flashkvs repair \(path)' rolls it back"
     }
 
     /// The keys whose newest value is corrupt, and corrupt entries whose
@@ -137,6 +149,11 @@ enum ImageAccess {
         if let problem = problem(of: session, path: path), !allowErrors || problem.status == .configurationMismatch {
             throw problem
         }
+        // With manual recovery, initialization writes only to roll back a torn batch.
+        if update.flash.counters.writeCalls > 0 {
+            Output.warning("'\(path)' held a torn batch (no commit record): it is rolled back first, as a store "
+                + "with batches enabled does at init")
+        }
         return Edit(path: path, update: update, session: session)
     }
 
@@ -185,12 +202,18 @@ enum ImageAccess {
     }
 
     /// Opens a store over an open image with manual recovery (the tool
-    /// never repairs unasked), mapping the store's errors.
+    /// never repairs unasked), mapping the store's errors. A writable store
+    /// is opened with batches enabled (Docs/BATCHES.md), as a device that
+    /// uses them: `apply --atomic` can commit a batch, and a batch a power
+    /// cut left torn is rolled back before the command writes anything
+    /// else. A read-only store is not (a rollback would write): it reads a
+    /// torn batch as pw_kvs does, partly applied, and the commands warn.
     static func makeSession(
         _ flash: FileFlash, _ configuration: StoreConfiguration, writable: Bool, path: String
     ) throws(CLIError) -> StoreSession<FileFlash> {
         do {
-            return try StoreSession(flash: flash, configuration: configuration, writable: writable, recovery: .manual)
+            return try StoreSession(
+                flash: flash, configuration: configuration, writable: writable, recovery: .manual, batches: writable)
         } catch {
             throw CLIError.store(error, "opening '\(path)'", image: path, flash: flash)
         }

@@ -9,7 +9,9 @@ struct RepairCommand: ParsableCommand {
             Does nothing to a clean image. Otherwise runs the store's full maintenance, which \
             garbage-collects corrupt sectors (moving the keys they hold, then erasing them), \
             makes sure an erased sector exists, restores missing redundant copies and collects \
-            stale data. Corrupt bytes that held no current key are erased. Reports what changed, \
+            stale data. Corrupt bytes that held no current key are erased. A batch a power cut \
+            left torn (see verify) is rolled back, as a store with batches enabled does at init. \
+            Reports what changed, \
             keys lost or changed, and what could not be fixed (exit status 5 then, and the image \
             is left unchanged: the repair runs on a copy that replaces the image only when it \
             succeeds). An image \
@@ -31,8 +33,12 @@ struct RepairCommand: ParsableCommand {
         var configuration = try options.configuration()
         try ImageAccess.check(&configuration, flash, path: image)
         let before = try ImageAccess.inspect(flash, configuration, path: image)
+        // The values as the image reads before a torn batch is rolled back
+        // (the writable store rolls it back as it opens).
+        let tornContents = before.tornBatch == nil ? nil
+            : (try? ImageAccess.makeSession(flash, configuration, writable: false, path: image).store.contents())
         let session = try ImageAccess.makeSession(flash, configuration, writable: true, path: image)
-        guard session.initializationError != nil || before.storeDetectsErrors else {
+        guard session.initializationError != nil || before.storeDetectsErrors || before.tornBatch != nil else {
             update.discard()
             Output.write("'\(image)' has no errors the store can repair; nothing changed\n")
             Self.reportUnrepairable(before.problems)
@@ -44,7 +50,7 @@ struct RepairCommand: ParsableCommand {
                 + "--discard-unindexed erases that data)")
         }
         let unchanged = "; '\(image)' is unchanged"
-        let contentsBefore = (try? session.store.contents()) ?? []
+        let contentsBefore = tornContents ?? (try? session.store.contents()) ?? []
         var maintenanceError: KVSError? = nil
         do {
             if session.store.lastScan.holdsUnindexedData {
@@ -92,6 +98,10 @@ struct RepairCommand: ParsableCommand {
         lines.append("  keys given back missing copies: \(stats.missingRedundantEntriesRecovered)")
         lines.append("  sectors erased: \(sectorsErased), bytes written: \(bytesWritten)")
         lines.append("  corrupt bytes: \(Self.corruptBytes(before)) -> \(Self.corruptBytes(after))")
+        if let torn = before.tornBatch {
+            lines.append("  torn \(torn.name) rolled back: " + (torn.rollback.isEmpty ? "no member was applied"
+                : torn.rollback.map { displayKey($0.key) }.joined(separator: ", ")))
+        }
         let dropped = before.entries.filter { $0.state == .corrupt }
         if !dropped.isEmpty {
             let keys = dropped.compactMap(\.key).map(displayKey)

@@ -64,8 +64,8 @@ struct AtomicWriteTests: ImageSuite {
         #expect(try leftovers() == ["flash.img", "ops.script"])
     }
 
-    @Test("SIGKILL after the first flash write of put, delete, apply, maintain and repair changes nothing",
-          arguments: ["put", "delete", "apply", "maintain", "repair"])
+    @Test("SIGKILL after the first flash write of put, delete, apply, apply --atomic, maintain and repair changes nothing",
+          arguments: ["put", "delete", "apply", "apply --atomic", "maintain", "repair"])
     func killedWritingCommandsLeaveTheImageUnchanged(_ command: String) throws {
         try CLIFixtures.makeImage(image, items: [("a", [1]), ("b", [2]), ("a", [3]), ("c", [4])])
         let script = try directory.write("ops.script", "put d 5\ndelete a\n")
@@ -73,6 +73,7 @@ struct AtomicWriteTests: ImageSuite {
         case "put": ["put", image, "d", "5"]
         case "delete": ["delete", image, "b"]
         case "apply": ["apply", image, script]
+        case "apply --atomic": ["apply", "--atomic", image, script]
         case "maintain": ["maintain", image, "heavy"]
         default: ["repair", image]
         }

@@ -11,6 +11,10 @@ public final class StoreSession<Flash: FlashMemory> {
     public let flash: Flash
     public let isWritable: Bool
     public let recovery: Options.Recovery
+    /// Whether the store is opened with `enableBatches()` (atomic batches,
+    /// Docs/BATCHES.md): its initialization then rolls back a torn batch
+    /// (a write: only for a writable session), and `commit` works.
+    public let batchesEnabled: Bool
     /// The current store object; replaced by ``reinitialize()``.
     public private(set) var store: KeyValueStore<Flash>
     /// The status of the last initialization when it found errors it did
@@ -28,38 +32,50 @@ public final class StoreSession<Flash: FlashMemory> {
     ///     written or erased, whatever the flash holds.
     ///   - recovery: `.manual` never repairs during initialization (and so
     ///     never writes); `.lazy` repairs what it can.
+    ///   - batches: call `enableBatches()` before initializing, so the
+    ///     store can commit atomic batches and rolls back a batch a power
+    ///     cut left torn (that rollback writes, whatever `recovery` is;
+    ///     leave it false for a read-only session, which then reads a torn
+    ///     batch as pw_kvs does: partly applied).
     /// - Throws: `.invalidArgument` when the store rejects the
     ///   configuration; `.failedPrecondition` when the geometry is outside
     ///   the store's limits (fewer than 2 sectors, more than 65535, sectors
     ///   of 2 GiB or more). Errors found on flash are not thrown but kept
     ///   in ``initializationError``.
     public init(
-        flash: Flash, configuration: StoreConfiguration, writable: Bool, recovery: Options.Recovery = .manual
+        flash: Flash, configuration: StoreConfiguration, writable: Bool, recovery: Options.Recovery = .manual,
+        batches: Bool = false
     ) throws(KVSError) {
         self.flash = flash
         self.configuration = configuration
         self.isWritable = writable
         self.recovery = recovery
-        store = try Self.makeStore(flash: flash, configuration: configuration, writable: writable, recovery: recovery)
+        batchesEnabled = batches
+        store = try Self.makeStore(
+            flash: flash, configuration: configuration, writable: writable, recovery: recovery, batches: batches)
         initializationError = try Self.initialize(store)
     }
 
     /// Replaces the store with a new store object over the same flash and
-    /// initializes it (the script command `reinit`).
-    /// - Throws: as ``init(flash:configuration:writable:recovery:)``.
+    /// initializes it (the script command `reinit`), with batches enabled
+    /// if they were.
+    /// - Throws: as ``init(flash:configuration:writable:recovery:batches:)``.
     public func reinitialize() throws(KVSError) {
-        store = try Self.makeStore(flash: flash, configuration: configuration, writable: isWritable, recovery: recovery)
+        store = try Self.makeStore(
+            flash: flash, configuration: configuration, writable: isWritable, recovery: recovery, batches: batchesEnabled)
         initializationError = try Self.initialize(store)
     }
 
     private static func makeStore(
-        flash: Flash, configuration: StoreConfiguration, writable: Bool, recovery: Options.Recovery
+        flash: Flash, configuration: StoreConfiguration, writable: Bool, recovery: Options.Recovery, batches: Bool
     ) throws(KVSError) -> KeyValueStore<Flash> {
         let partition = try FlashPartition(flash, alignment: configuration.alignment, writable: writable)
-        return try KeyValueStore(
+        let store = try KeyValueStore(
             partition: partition, formats: configuration.formats,
             capacity: configuration.capacity(sectorCount: partition.sectorCount),
             redundancy: configuration.redundancy, options: Options(recovery: recovery))
+        if batches { store.enableBatches() }
+        return store
     }
 
     private static func initialize(_ store: KeyValueStore<Flash>) throws(KVSError) -> KVSError? {

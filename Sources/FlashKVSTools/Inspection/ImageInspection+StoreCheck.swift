@@ -56,12 +56,16 @@ extension ImageInspection {
 
 extension KeyValueStore {
     /// Every present key and its value, in iteration order (allocates).
+    /// The batches' reserved key (`BatchRecord.key`) is left out: it is no
+    /// user key, and a store without batches shows it only while a torn
+    /// batch's intent record is its newest version.
     /// - Throws: the first error reading a key or value (`.dataLoss` for a
     ///   value that fails its checksum, a flash read error).
     public func contents() throws(KVSError) -> [(key: [UInt8], value: [UInt8])] {
         var result: [(key: [UInt8], value: [UInt8])] = []
         for item in items {
             let key = item.key
+            if BatchRecord.isReserved(key.span) { continue }
             var value = [UInt8](repeating: 0, count: try valueSize(of: item))
             var span = value.mutableSpan
             try get(item, into: &span)

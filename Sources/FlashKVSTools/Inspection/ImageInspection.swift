@@ -22,6 +22,10 @@ public struct ImageInspection: Sendable {
     /// Keys in the store's iteration order, deleted keys included.
     public var keys: [Key]
     public var problems: [ImageProblem]
+    /// The atomic batches whose intent record is on flash, oldest first
+    /// (Docs/BATCHES.md). A torn one is not a problem: a store with
+    /// batches enabled rolls it back at init (see ``tornBatch``).
+    public var batches: [InspectedBatch] = []
     /// The newest transaction id among current versions (the store's
     /// `transaction_count` after initialization).
     public var lastTransactionID: UInt32

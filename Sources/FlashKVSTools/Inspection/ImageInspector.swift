@@ -63,6 +63,9 @@ private struct Scan<Flash: FlashMemory> {
     var entries: [InspectedEntry] = []
     /// Key hash of each entry accepted by the key table, by address.
     var acceptedHashes: [Int: UInt32] = [:]
+    /// The values of intact entries under the batches' reserved key that
+    /// are not tombstones (intent records), by address.
+    var intentValues: [Int: [UInt8]] = [:]
     var sectors: [InspectedSector] = []
     var sectorBytes: [UInt8] = []
     var counts = ScanCounts()
@@ -135,6 +138,10 @@ private struct Scan<Flash: FlashMemory> {
                     try model.add(hash: hash, header: header, address: base + offset, checksumFreeBytes: bytes)
                     counts.parsedEntries += 1
                     acceptedHashes[base + offset] = hash
+                    if BatchRecord.isReserved(key.span), !header.isTombstone, header.valueSize <= 64 {
+                        let start = offset + EntryHeader.size + key.count
+                        intentValues[base + offset] = Array(sectorBytes[start..<(start + header.valueSize)])
+                    }
                     entries.append(InspectedEntry(
                         address: base + offset, sector: sector, offset: offset, size: header.entrySize,
                         header: header, key: key, state: .stale))
@@ -314,6 +321,7 @@ private struct Scan<Flash: FlashMemory> {
             sectors: sectors, keys: keys, problems: [], lastTransactionID: lastTransactionID,
             lastNewSector: newestAddress.map { $0 / sectorSize } ?? 0, scanCounts: counts)
         inspection.problems = problems(of: inspection)
+        inspection.classifyBatches(intentValues: intentValues)
         return inspection
     }
 

@@ -36,10 +36,14 @@ public struct InspectedEntry: Equatable, Sendable {
     public var state: State
     /// Why the entry is corrupt or stale, in words.
     public var detail: String?
+    /// What the entry is to an atomic batch (Docs/BATCHES.md): its intent
+    /// record, a member, its commit record...; nil for an entry outside
+    /// every batch.
+    public var batch: BatchRole?
 
     public init(
         address: Int, sector: Int, offset: Int, size: Int, header: EntryHeader?, key: [UInt8]?, state: State,
-        detail: String? = nil
+        detail: String? = nil, batch: BatchRole? = nil
     ) {
         self.address = address
         self.sector = sector
@@ -49,6 +53,7 @@ public struct InspectedEntry: Equatable, Sendable {
         self.key = key
         self.state = state
         self.detail = detail
+        self.batch = batch
     }
 
     /// Whether the header marks a deleted key.
