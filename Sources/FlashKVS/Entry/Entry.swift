@@ -33,7 +33,14 @@ struct Entry<Flash: FlashMemory> {
         var bytes = InlineArray<16, UInt8>(repeating: 0)
         var span = bytes.mutableSpan
         try io.read(at: address, into: &span)
-        let header = try EntryHeader.parse(span.span, formats: io.formats, erasedByte: io.partition.erasedByte)
+        try self.init(parsing: span.span, at: address, in: io)
+    }
+
+    /// Checks the header bytes `bytes` (its first 16), read at `address`.
+    /// No flash access.
+    /// - Throws: as ``init(readingAt:in:)``, without the read error.
+    init(parsing bytes: Span<UInt8>, at address: Int, in io: FlashIO<Flash>) throws(KVSError) {
+        let header = try EntryHeader.parse(bytes, formats: io.formats, erasedByte: io.partition.erasedByte)
         // Beyond the reference (spec 7.2 B4): an entry never crosses its sector's end.
         let sectorSize = io.sectorSize
         guard address % sectorSize &+ header.entrySize <= sectorSize else { throw .dataLoss }

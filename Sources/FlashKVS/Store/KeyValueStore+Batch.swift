@@ -214,7 +214,7 @@ extension KeyValueStore {
         operation.isDelete = isDelete
         operation.restoreSize = batchEntrySize(keyLength: key.count, valueSize: nil)
         do throws(KVSError) {
-            let descriptor = try findEntry(key)
+            let descriptor = try findEntry(key).descriptor
             if !keys.isDeleted(descriptor) {
                 operation.present = true
                 operation.restoreSize = try readEntry(descriptor).header.entrySize

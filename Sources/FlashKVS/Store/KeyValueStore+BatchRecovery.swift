@@ -40,7 +40,7 @@ extension KeyValueStore {
         var prior: Entry<Flash>? = nil
         var descriptor: Int? = nil
         do throws(KVSError) {
-            let found = try findEntry(key)
+            let found = try findEntry(key).descriptor
             descriptor = found
             prior = try readEntry(found)
         } catch .notFound {}

@@ -34,33 +34,38 @@ extension KeyValueStore {
 
     /// Finds the descriptor of `key` (pw_kvs `FindEntry`), deleted or not.
     ///
-    /// Confirms the match on flash: reads the stored key of the first copy
-    /// that can be read and whose key bytes hash to the key's hash. A copy
-    /// whose key bytes read back wrong marks its sector corrupt; a copy that
-    /// cannot be read is skipped (a read error is not corruption). Unlike
-    /// pw_kvs, a stored key of another length never matches (spec 7.2 B1).
+    /// Confirms the match on flash: reads the header and stored key of the
+    /// first copy that can be read and whose key bytes hash to the key's
+    /// hash (one read; pw_kvs reads the key alone, then the header again).
+    /// A copy whose key bytes read back wrong marks its sector corrupt; a
+    /// copy that cannot be read is skipped (a read error is not
+    /// corruption). Unlike pw_kvs, a stored key of another length never
+    /// matches (spec 7.2 B1).
+    /// - Returns: the descriptor, and the confirming copy's entry if its
+    ///   header parses (callers use it instead of reading the header again).
     /// - Throws: `.notFound`; `.alreadyExists` if another key has the same
     ///   hash; if no copy is identified, the read error if a copy could not
     ///   be read, else `.dataLoss`.
-    func findEntry(_ key: Span<UInt8>) throws(KVSError) -> Int {
+    func findEntry(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
         let hash = KeyHash.of(key)
         guard let descriptor = keys.find(hash: hash) else { throw .notFound }
         guard keys.keyLength(descriptor) == key.count else { throw .alreadyExists }
         var failure: KVSError? = nil
-        var bytes = InlineArray<64, UInt8>(repeating: 0)
-        var stored = bytes.mutableSpan
+        var bytes = InlineArray<80, UInt8>(repeating: 0)  // header and the longest key
+        var whole = bytes.mutableSpan
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
-            var span = stored._mutatingExtracting(first: key.count)
+            var span = whole._mutatingExtracting(first: EntryHeader.size &+ key.count)
             do {
-                try io.read(at: address &+ EntryHeader.size, into: &span)
+                try io.read(at: address, into: &span)
             } catch {
                 failure = failure ?? error
                 continue
             }
-            if KeyHash.of(span.span) == hash {
-                for index in 0..<key.count where span[index] != key[index] { throw .alreadyExists }
-                return descriptor
+            let stored = span.span.extracting(EntryHeader.size...)
+            if KeyHash.of(stored) == hash {
+                for index in 0..<key.count where stored[index] != key[index] { throw .alreadyExists }
+                return (descriptor, try? Entry(parsing: span.span, at: address, in: io))
             }
             sectors.markCorrupt(sectors.sector(of: address))
             errorDetected = true
@@ -70,15 +75,22 @@ extension KeyValueStore {
 
     /// ``findEntry(_:)`` for keys that must be present: a collision or a
     /// deleted key throws `.notFound`.
-    func findExisting(_ key: Span<UInt8>) throws(KVSError) -> Int {
-        let descriptor: Int
+    func findExisting(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
+        let found: (descriptor: Int, entry: Entry<Flash>?)
         do throws(KVSError) {
-            descriptor = try findEntry(key)
+            found = try findEntry(key)
         } catch .alreadyExists {
             throw .notFound
         }
-        guard !keys.isDeleted(descriptor) else { throw .notFound }
-        return descriptor
+        guard !keys.isDeleted(found.descriptor) else { throw .notFound }
+        return found
+    }
+
+    /// ``readEntry(_:)``, or `known` (the entry ``findEntry(_:)`` read with
+    /// the key) if there is one.
+    func readEntry(_ descriptor: Int, known: Entry<Flash>?) throws(KVSError) -> Entry<Flash> {
+        if let known { return known }
+        return try readEntry(descriptor)
     }
 
     /// The header of the first copy of `descriptor` that reads and parses
@@ -117,17 +129,19 @@ extension KeyValueStore {
     /// parses and verifies. A copy whose header does not parse, or whose
     /// complete value fails the checksum, marks its sector corrupt (for
     /// repair); a copy that cannot be read is skipped; the next is tried.
+    /// `known` (from ``findEntry(_:)``) saves its copy's header read.
     /// - Throws: as ``get(_:into:offset:)``: a read error if a copy could
     ///   not be read and no other copy is good, else `.dataLoss`.
     func readValueFromFirstGoodCopy(
-        of descriptor: Int, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
+        of descriptor: Int, known: Entry<Flash>?, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
     ) throws(KVSError) -> Int {
         var failure: KVSError? = nil
         for copy in 0..<keys.addressCount(descriptor) {
             let address = keys.address(descriptor, copy: copy)
             let readsBefore = failedReads
             do throws(KVSError) {
-                let entry = try Entry(readingAt: address, in: io)
+                let entry: Entry<Flash>
+                if let known, known.address == address { entry = known } else { entry = try Entry(readingAt: address, in: io) }
                 return try readVerifiedValue(entry, key: key, into: &buffer, offset: offset)
             } catch .outOfRange {
                 throw .outOfRange

@@ -106,7 +106,7 @@ extension KeyValueStore {
     @discardableResult
     public func get(_ item: Item, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {
         try item.withKey { key throws(KVSError) in
-            try readValueFromFirstGoodCopy(of: item.descriptor, key: key, into: &buffer, offset: offset)
+            try readValueFromFirstGoodCopy(of: item.descriptor, known: nil, key: key, into: &buffer, offset: offset)
         }
     }
 }

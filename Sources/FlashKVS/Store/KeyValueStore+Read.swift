@@ -22,7 +22,7 @@ extension KeyValueStore {
     ///   flash's read error if a read failed twice and no other copy is
     ///   good; `.dataLoss` if every copy was read and none is intact (the
     ///   bytes read are zeroed).
-    /// - Complexity: O(1) lookup; reads key, header and value (3 reads).
+    /// - Complexity: O(1) lookup; reads header and key, then the value (2 reads).
     @discardableResult
     #if !$Embedded
     @_specialize(exported: true, where Flash == RAMFlash)
@@ -30,8 +30,9 @@ extension KeyValueStore {
     public func get(_ key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int = 0) throws(KVSError) -> Int {
         try checkKey(key)
         guard state != .notInitialized else { throw .failedPrecondition }
-        let descriptor = try findExisting(key)
-        return try readValueFromFirstGoodCopy(of: descriptor, key: key, into: &buffer, offset: offset)
+        let found = try findExisting(key)
+        return try readValueFromFirstGoodCopy(of: found.descriptor, known: found.entry, key: key, into: &buffer,
+                                              offset: offset)
     }
 
     /// The size of `key`'s value.
@@ -40,7 +41,8 @@ extension KeyValueStore {
     public func valueSize(_ key: Span<UInt8>) throws(KVSError) -> Int {
         try checkKey(key)
         guard state != .notInitialized else { throw .failedPrecondition }
-        return try readEntry(try findExisting(key)).header.valueSize
+        let found = try findExisting(key)
+        return try readEntry(found.descriptor, known: found.entry).header.valueSize
     }
 
     /// Reads a value stored as the raw bytes of a `Value` (see
@@ -52,9 +54,9 @@ extension KeyValueStore {
     public func get<Value: BitwiseCopyable>(_ key: Span<UInt8>, as type: Value.Type = Value.self) throws(KVSError) -> Value {
         try checkKey(key)
         guard state != .notInitialized else { throw .failedPrecondition }
-        let descriptor = try findExisting(key)
+        let found = try findExisting(key)
         let size = MemoryLayout<Value>.size
-        guard try readEntry(descriptor).header.valueSize == size else { throw .invalidArgument }
+        guard try readEntry(found.descriptor, known: found.entry).header.valueSize == size else { throw .invalidArgument }
         // Stack memory in Embedded Swift: no heap allocation.
         return try withUnsafeTemporaryAllocation(
             byteCount: max(size, 1), alignment: MemoryLayout<Value>.alignment

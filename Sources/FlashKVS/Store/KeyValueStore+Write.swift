@@ -26,7 +26,7 @@ extension KeyValueStore {
     ///   if the first copy was written and a later copy fails, the error is
     ///   thrown but the new value is stored.
     /// - Complexity: O(1) lookup; when no garbage collection is needed,
-    ///   4 flash reads (key, header, old value, verification) and 1 write
+    ///   3 flash reads (header and key, old value, verification) and 1 write
     ///   per copy of an entry up to 256 bytes.
     #if !$Embedded
     @_specialize(exported: true, where Flash == RAMFlash)
@@ -41,14 +41,14 @@ extension KeyValueStore {
             throw .invalidArgument
         }
         try retryingWithoutDeletedKeys { () throws(KVSError) in
-            let descriptor: Int
+            let found: (descriptor: Int, entry: Entry<Flash>?)
             do throws(KVSError) {
-                descriptor = try findEntry(key)
+                found = try findEntry(key)
             } catch .notFound {
                 try writeNewKey(key, value)
                 return
             }
-            try writeEntry(key: key, value: value, deleted: false, prior: descriptor)
+            try writeEntry(key: key, value: value, deleted: false, prior: found.descriptor, known: found.entry)
         }
     }
 
@@ -73,8 +73,8 @@ extension KeyValueStore {
         try checkKeyToWrite(key)
         guard state == .ready else { throw .failedPrecondition }
         try retryingWithoutDeletedKeys { () throws(KVSError) in
-            let descriptor = try findExisting(key)
-            try writeEntry(key: key, value: Span(), deleted: true, prior: descriptor)
+            let found = try findExisting(key)
+            try writeEntry(key: key, value: Span(), deleted: true, prior: found.descriptor, known: found.entry)
         }
     }
 
@@ -102,19 +102,24 @@ extension KeyValueStore {
             try makeRoomInKeyTable()
         }
         guard !keys.isFull else { throw .resourceExhausted }
-        try writeEntry(key: key, value: value, deleted: false, prior: nil)
+        try writeEntry(key: key, value: value, deleted: false, prior: nil, known: nil)
     }
 
     /// Writes a new version of a key (pw_kvs `WriteEntry`): reads the
     /// current version's header (`prior`, the key's descriptor; nil for a
-    /// new key), reserves space for every copy, takes the next transaction
+    /// new key; `known`, the entry ``findEntry(_:)`` read, saves that read),
+    /// reserves space for every copy, takes the next transaction
     /// id, writes copy 0 (the commit point), updates the tables, then
     /// writes the other copies.
     private func writeEntry(
-        key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior priorDescriptor: Int?
+        key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior priorDescriptor: Int?, known: Entry<Flash>?
     ) throws(KVSError) {
         let prior: (descriptor: Int, entry: Entry<Flash>)?
-        if let priorDescriptor { prior = (priorDescriptor, try readEntry(priorDescriptor)) } else { prior = nil }
+        if let priorDescriptor {
+            prior = (priorDescriptor, try readEntry(priorDescriptor, known: known))
+        } else {
+            prior = nil
+        }
         if let prior, keys.isDeleted(prior.descriptor) == deleted, prior.entry.valueMatches(value) {
             lastWriteState = .committed
             return
