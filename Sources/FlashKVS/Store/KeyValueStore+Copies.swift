@@ -63,10 +63,11 @@ extension KeyValueStore {
                 continue
             }
             let stored = span.span.extracting(EntryHeader.size...)
-            if KeyHash.of(stored) == hash {
-                for index in 0..<key.count where stored[index] != key[index] { throw .alreadyExists }
-                return (descriptor, try? Entry(parsing: span.span, at: address, in: io))
-            }
+            var equal = true
+            for index in 0..<key.count where stored[index] != key[index] { equal = false }
+            if equal { return (descriptor, try? Entry(parsing: span.span, at: address, in: io)) }
+            // Another key with the same hash, or this key's bytes damaged.
+            if KeyHash.of(stored) == hash { throw .alreadyExists }
             sectors.markCorrupt(sectors.sector(of: address))
             errorDetected = true
         }
