@@ -2,7 +2,8 @@
 # Footprint report for armv7em (Cortex-M4) at -Osize:
 # - code: text of firmware using the store minus the same firmware without
 #   it (both linked with --gc-sections), split into FlashKVS code, Swift
-#   runtime/stdlib and C library;
+#   runtime/stdlib and C library; the minimal image with atomic batches
+#   (Batches) shows what batches add, separately;
 # - RAM: bytes allocated while a store is constructed, measured on QEMU;
 # - stack: deepest stack use of initialize/put/get/delete, measured on QEMU
 #   by stack painting.
@@ -21,10 +22,10 @@ embedded_ensure_arm_tools
 embedded_heading "Footprint (armv7em, -Osize, --gc-sections)"
 out="$EMBEDDED_OUT/mps2-an386"
 EMBEDDED_CMAKE_ARGS=()
-embedded_cmake_build mps2-an386 "$out" Baseline.elf Minimal.elf Full.elf Measure.elf
+embedded_cmake_build mps2-an386 "$out" Baseline.elf Minimal.elf Batches.elf Full.elf Measure.elf
 
 # The programs must run (they trap on an error).
-for program in Minimal Full Measure; do
+for program in Minimal Batches Full Measure; do
     status=0
     embedded_run_qemu "$out/$program.elf" > "$out/$program.txt" || status=$?
     if [ "$status" != 0 ]; then
@@ -82,6 +83,7 @@ echo
 echo "| what (armv7em, -Osize) | measured |"
 echo "| --- | --- |"
 report_code "init+put+get+delete" Minimal
+report_code "init+put+get+delete with atomic batches" Batches
 report_code "full API" Full
 ram_row 64x8xR2 "64 keys, 8 sectors, redundancy 2"
 ram_row 50x8xR2 "50 keys, 8 sectors, redundancy 2"
@@ -91,6 +93,9 @@ printf '| stack, deepest (64 keys, 8 x 4 KiB, R2) | initialize %d B, put %d B, g
     "$(measured stack.initialize)" "$(measured stack.put)" "$(measured stack.get)" "$(measured stack.delete)"
 echo
 echo "baseline firmware (startup, newlib, flash driver, FlashPartition): $baseline_text B text"
+# Atomic batches (issue 22): linked only by firmware that calls
+# enableBatches(); what they add to the minimal image.
+echo "atomic batches (enableBatches() and one commit): +$(( $(cat "$out/Batches.code") - $(cat "$out/Minimal.code") )) B over the minimal image"
 
 # The budget (issue 21): code of the minimal image, RAM for 50 keys.
 code_budget=13000
