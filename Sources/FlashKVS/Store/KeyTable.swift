@@ -210,7 +210,9 @@ struct KeyTable {
     }
 
     /// Replaces copy `copy` of `descriptor` with `address`.
-    @inline(__always)
+    #if $Embedded
+    @inline(never)
+    #endif
     func replaceAddress(_ descriptor: Int, copy: Int, with address: Int) {
         check(descriptor)
         precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))

@@ -156,7 +156,8 @@ extension KeyValueStore {
             for copy in 0..<keys.addressCount(descriptor)
             where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
                 // No checksum: never a torn version of the copy (tornCopy).
-                if checksumFree && tornCopy(keys.address(descriptor, copy: copy), entry.address) == entry.address { break }
+                if let tornCopy = mutable.pointee.tornCopies?.tornCopy,
+                   tornCopy(self, keys.address(descriptor, copy: copy), entry.address) == entry.address { break }
                 keys.replaceAddress(descriptor, copy: copy, with: entry.address)
                 sectors.removeValid(sector, entry.header.entrySize)
                 sectors.addValid(other, entry.header.entrySize)

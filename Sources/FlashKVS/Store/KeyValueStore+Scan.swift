@@ -92,7 +92,7 @@ extension KeyValueStore {
             lastScan.unrecognizedData = true
         }
 
-        if checksumFree { forgetTornKeys() }
+        mutable.pointee.tornCopies?.forgetTornKeys(self)
 
         var keysMissingCopies = 0
         var newestID: UInt32 = 0

@@ -60,7 +60,7 @@ extension KeyValueStore {
         }
         if let last = pending {
             let frontier = reachedErasedSpace || last.entry.address &+ last.entry.header.entrySize == end
-            if frontier && (!last.entry.isStable() || last.entry.isErasedFromItsKey()) {
+            if frontier && (!last.entry.isStable() || mutable.pointee.tornCopies?.isErasedFromItsKey(last.entry) == true) {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
                 corruptBytes &+= last.entry.header.entrySize
@@ -110,7 +110,7 @@ extension KeyValueStore {
             }
             // No checksum: a copy torn by a cut erase or program still parses;
             // keep the copy that is the more programmed (see tornCopy).
-            if checksumFree, let torn = tornCopy(keys.address(descriptor, copy: 0), entry.address) {
+            if let torn = mutable.pointee.tornCopies?.tornCopy(self, keys.address(descriptor, copy: 0), entry.address) {
                 if torn == entry.address { return 0 }
                 keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                            deleted: header.isTombstone, address: entry.address)

@@ -2,12 +2,35 @@
 // torn from a good one. Without a checksum a torn entry still parses; two
 // entries with one transaction id are copies of one write, and where they
 // differ the torn one has erased bits where the other has programmed ones
-// (issue 17, an erase cut with the sector's start intact). Stores whose
-// formats all have a checksum never call into this file.
+// (issue 17, an erase cut with the sector's start intact). The scan and
+// garbage collection reach this file only through `tornCopies`, the
+// function pointers the initializers set when a format has no checksum:
+// firmware whose formats visibly all have a checksum links none of this
+// code (KeyValueStore.swift, "Inlined initializers").
 
 extension KeyValueStore {
+    /// The checks ``installTornCopyChecks()`` installs. Non-capturing
+    /// closures: function pointers with no context, nothing allocated.
+    struct TornCopyChecks {
+        /// ``tornCopy(_:_:)``.
+        var tornCopy: (KeyValueStore<Flash>, Int, Int) -> Int?
+        /// ``forgetTornKeys()``.
+        var forgetTornKeys: (KeyValueStore<Flash>) -> Void
+        /// ``Entry/isErasedFromItsKey()``.
+        var isErasedFromItsKey: (Entry<Flash>) -> Bool
+    }
+
+    /// Installs the torn-copy checks (the initializers, for a format
+    /// without a checksum).
+    func installTornCopyChecks() {
+        mutable.pointee.tornCopies = TornCopyChecks(
+            tornCopy: { store, first, second in store.tornCopy(first, second) },
+            forgetTornKeys: { store in store.forgetTornKeys() },
+            isErasedFromItsKey: { entry in entry.isErasedFromItsKey() })
+    }
+
     /// Whether a configured format has no checksum.
-    var checksumFree: Bool {
+    var hasChecksumFreeFormat: Bool {
         for format in formats where format.checksum.byteCount == 0 { return true }
         return false
     }

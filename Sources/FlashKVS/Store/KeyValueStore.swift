@@ -121,6 +121,11 @@ public final class KeyValueStore<Flash: FlashMemory> {
         var batchRecovery: ((KeyValueStore<Flash>) -> Bool)? = nil
         /// Whether the last scan ran `batchRecovery`.
         var batchesChecked = false
+        /// Set by the initializers when a format has no checksum: the
+        /// torn-copy checks of such formats (KeyValueStore+TornCopies.swift).
+        /// Nil otherwise; firmware whose formats visibly all have a checksum
+        /// links none of that code.
+        var tornCopies: TornCopyChecks? = nil
     }
 
     /// Creates a store over `partition`. Does no flash I/O.
@@ -135,9 +140,37 @@ public final class KeyValueStore<Flash: FlashMemory> {
     ///   16 up to 256 (the entry format cannot express it), or the sector
     ///   size is not a multiple of the partition alignment.
     /// - Complexity: allocates O(capacity x redundancy + maxSectors) bytes.
-    public init(
+    @inline(__always)  // see "Inlined initializers" below
+    public convenience init(
         partition: FlashPartition<Flash>, formats: [EntryFormat], capacity: Int, maxSectors: Int? = nil,
         redundancy: Int = 1, options: Options = Options()
+    ) throws(KVSError) {
+        try self.init(configuring: partition, formats: formats, capacity: capacity, maxSectors: maxSectors,
+                      redundancy: redundancy, options: options)
+        if hasChecksumFreeFormat { installTornCopyChecks() }
+    }
+
+    /// Creates a store with a single entry format.
+    @inline(__always)  // see "Inlined initializers" below
+    public convenience init(
+        partition: FlashPartition<Flash>, format: EntryFormat, capacity: Int, maxSectors: Int? = nil,
+        redundancy: Int = 1, options: Options = Options()
+    ) throws(KVSError) {
+        try self.init(configuring: partition, formats: [format], capacity: capacity, maxSectors: maxSectors,
+                      redundancy: redundancy, options: options)
+        if format.checksum.byteCount == 0 { installTornCopyChecks() }
+    }
+
+    // Inlined initializers: the two public initializers are inlined into
+    // the caller, so that where the compiler sees every format's checksum
+    // (a firmware's constant format with a checksum), the torn-copy checks
+    // that only checksum-free formats need are not linked (0.3 kB of the
+    // minimal device image; KeyValueStore+TornCopies.swift).
+
+    /// The initializers' common part.
+    private init(
+        configuring partition: FlashPartition<Flash>, formats: [EntryFormat], capacity: Int, maxSectors: Int?,
+        redundancy: Int, options: Options
     ) throws(KVSError) {
         let maxSectors = maxSectors ?? partition.sectorCount
         let alignment = partition.alignment
@@ -183,15 +216,6 @@ public final class KeyValueStore<Flash: FlashMemory> {
         io.state.deinitialize(count: 1)
         mutable.deinitialize(count: 1)
         UnsafeMutableRawPointer(mutable).deallocate()
-    }
-
-    /// Creates a store with a single entry format.
-    public convenience init(
-        partition: FlashPartition<Flash>, format: EntryFormat, capacity: Int, maxSectors: Int? = nil,
-        redundancy: Int = 1, options: Options = Options()
-    ) throws(KVSError) {
-        try self.init(partition: partition, formats: [format], capacity: capacity, maxSectors: maxSectors,
-                      redundancy: redundancy, options: options)
     }
 
     /// Whether the store is ready for reads and writes.

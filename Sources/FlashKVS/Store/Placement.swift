@@ -43,6 +43,9 @@ struct Placement {
     }
 
     /// Whether `descriptor` (if any) has a copy in `sector`.
+    #if $Embedded
+    @inline(never)
+    #endif
     func hasCopy(_ descriptor: Int?, in sector: Int) -> Bool {
         guard let descriptor else { return false }
         for copy in 0..<keys.addressCount(descriptor)
