@@ -14,3 +14,15 @@ if(NOT DEFINED FLASHKVS_CORE_DIR)
 endif()
 file(GLOB_RECURSE FLASHKVS_SOURCES CONFIGURE_DEPENDS "${FLASHKVS_CORE_DIR}/*.swift")
 add_library(FlashKVS STATIC ${FLASHKVS_SOURCES})
+
+# Size setting (Docs/EMBEDDED.md, "Code size"): one trap instruction per
+# function for all of its runtime checks instead of one per check, so a trap
+# no longer tells which check of the function failed (the checks themselves
+# all stay). PUBLIC, because the store's generic code is compiled in the
+# module that uses it: your firmware's Swift code gets the flag too. About
+# 0.1 kB of the minimal image; FLASHKVS_MERGEABLE_TRAPS=OFF keeps a trap per
+# check.
+option(FLASHKVS_MERGEABLE_TRAPS "Merge each function's runtime-check traps (smaller code)" ON)
+if(FLASHKVS_MERGEABLE_TRAPS)
+  target_compile_options(FlashKVS PUBLIC "$<$<COMPILE_LANGUAGE:Swift>:SHELL:-Xfrontend -mergeable-traps>")
+endif()

@@ -32,24 +32,7 @@ extension KeyValueStore {
     @_specialize(exported: true, where Flash == RAMFlash)
     #endif
     public func put(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
-        lastWriteState = .notWritten
-        try checkKeyToWrite(key)
-        guard state == .ready else { throw .failedPrecondition }
-        guard value.count < Int(EntryHeader.tombstoneValueSize),
-              alignUp(EntryHeader.size &+ key.count &+ value.count, entryAlignment) <= sectorSize
-        else {
-            throw .invalidArgument
-        }
-        try retryingWithoutDeletedKeys { () throws(KVSError) in
-            let found: (descriptor: Int, entry: Entry<Flash>?)
-            do throws(KVSError) {
-                found = try findEntry(key)
-            } catch .notFound {
-                try writeNewKey(key, value)
-                return
-            }
-            try writeEntry(key: key, value: value, deleted: false, prior: found.descriptor, known: found.entry)
-        }
+        try writeKey(key, value, deleted: false)
     }
 
     /// Stores the raw bytes of `value` under `key` (use with plain numeric
@@ -69,12 +52,34 @@ extension KeyValueStore {
     @_specialize(exported: true, where Flash == RAMFlash)
     #endif
     public func delete(_ key: Span<UInt8>) throws(KVSError) {
+        try writeKey(key, Span(), deleted: true)
+    }
+
+    /// ``put(_:_:)`` and ``delete(_:)`` (`deleted`: a tombstone, for an
+    /// existing key only): checks the key, the state and the value's size,
+    /// finds the key and writes its new version.
+    private func writeKey(_ key: Span<UInt8>, _ value: Span<UInt8>, deleted: Bool) throws(KVSError) {
         lastWriteState = .notWritten
         try checkKeyToWrite(key)
         guard state == .ready else { throw .failedPrecondition }
+        guard deleted || value.count < Int(EntryHeader.tombstoneValueSize)
+            && alignUp(EntryHeader.size &+ key.count &+ value.count, entryAlignment) <= sectorSize
+        else {
+            throw .invalidArgument
+        }
         try retryingWithoutDeletedKeys { () throws(KVSError) in
-            let found = try findExisting(key)
-            try writeEntry(key: key, value: Span(), deleted: true, prior: found.descriptor, known: found.entry)
+            let found: (descriptor: Int, entry: Entry<Flash>?)
+            if deleted {
+                found = try findExisting(key)
+            } else {
+                do throws(KVSError) {
+                    found = try findEntry(key)
+                } catch .notFound {
+                    try writeNewKey(key, value)
+                    return
+                }
+            }
+            try writeEntry(key: key, value: value, deleted: deleted, prior: found.descriptor, known: found.entry)
         }
     }
 
