@@ -108,6 +108,9 @@ public final class KeyValueStore<Flash: FlashMemory> {
         var state: State = .notInitialized
         var errorDetected: Bool = false
         var lastWriteState: WriteState = WriteState.notWritten
+        /// Whether the last scan ran `batchRecovery` (beside the other
+        /// one-byte fields: no padding).
+        var batchesChecked = false
         var lastScan: ScanReport = ScanReport()
         var lastTransactionID: UInt32 = 0
         var sectorEraseCount: Int = 0
@@ -119,8 +122,6 @@ public final class KeyValueStore<Flash: FlashMemory> {
         /// never calls it, which then links no batch code. A non-capturing
         /// closure: a function pointer with no context, nothing allocated.
         var batchRecovery: ((KeyValueStore<Flash>) -> Bool)? = nil
-        /// Whether the last scan ran `batchRecovery`.
-        var batchesChecked = false
         /// Set by the initializers when a format has no checksum: the
         /// torn-copy checks of such formats (KeyValueStore+TornCopies.swift).
         /// Nil otherwise; firmware whose formats visibly all have a checksum
