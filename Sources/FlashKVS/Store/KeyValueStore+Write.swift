@@ -57,7 +57,11 @@ extension KeyValueStore {
 
     /// ``put(_:_:)`` and ``delete(_:)`` (`deleted`: a tombstone, for an
     /// existing key only): checks the key, the state and the value's size,
-    /// finds the key and writes its new version.
+    /// finds the key and writes its new version. Devices keep one copy;
+    /// hosts inline it into both for speed.
+    #if !$Embedded
+    @inline(__always)
+    #endif
     private func writeKey(_ key: Span<UInt8>, _ value: Span<UInt8>, deleted: Bool) throws(KVSError) {
         lastWriteState = .notWritten
         try checkKeyToWrite(key)
