@@ -40,7 +40,8 @@ extension KeyValueStore {
         ///   stored key (or another key of the batch) has the same hash; a
         ///   read error. While writing: the write's error (the batch is then
         ///   rolled back; rethrow it).
-        /// - Complexity: validating, O(1) plus 2 to 4 flash reads; writing,
+        /// - Complexity: validating, O(1) plus, for a key on flash, one read
+        ///   of its header and key; writing,
         ///   one entry per copy (see ``KeyValueStore/commit(_:)``).
         public mutating func put(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
             try add(key, value, isDelete: false)
@@ -214,10 +215,10 @@ extension KeyValueStore {
         operation.isDelete = isDelete
         operation.restoreSize = batchEntrySize(keyLength: key.count, valueSize: nil)
         do throws(KVSError) {
-            let descriptor = try findEntry(key).descriptor
-            if !keys.isDeleted(descriptor) {
+            let found = try findEntry(key)
+            if !keys.isDeleted(found.descriptor) {
                 operation.present = true
-                operation.restoreSize = try readEntry(descriptor).header.entrySize
+                operation.restoreSize = try readEntry(found.descriptor, known: found.entry).header.entrySize
             }
         } catch .notFound {}
         return operation

@@ -33,16 +33,18 @@ extension KeyValueStore {
     /// retry under another id, no garbage collection): every copy, copy 0
     /// first, then the tables. A failure leaves the tables to be rebuilt.
     /// - Throws: `.resourceExhausted` (no space or key slot), a read or
-    ///   write error. Flash: 1 to 3 reads, one entry programmed per copy.
+    ///   write error. Flash: for a key on flash, one read of its header and
+    ///   key; one entry programmed (and, with `verifyOnWrite`, read back)
+    ///   per copy.
     func writeBatchEntry(
         _ key: Span<UInt8>, _ value: Span<UInt8>, deleted: Bool, transactionID: UInt32, useReserve: Bool = false
     ) throws(KVSError) {
         var prior: Entry<Flash>? = nil
         var descriptor: Int? = nil
         do throws(KVSError) {
-            let found = try findEntry(key).descriptor
-            descriptor = found
-            prior = try readEntry(found)
+            let found = try findEntry(key)
+            descriptor = found.descriptor
+            prior = try readEntry(found.descriptor, known: found.entry)
         } catch .notFound {}
         if descriptor == nil && keys.isFull { throw .resourceExhausted }
         let header = Entry<Flash>.header(
