@@ -120,7 +120,7 @@ struct ApplyCommand: ParsableCommand {
                 failure = CLIError.store(error.error, location + error.operationDescription, image: image,
                                          flash: edit.flash)
                 if error.error == .invalidArgument, let line = error.line, case .put(let key, _) = line.operation,
-                   key == [0x00, 0x6B, 0x76, 0x62] {
+                   BatchRecord.isReserved(key.span) {
                     failure.message = location + error.operationDescription + ": the key 0x006b7662 is reserved "
                         + "for the records of atomic batches"
                 }
