@@ -482,6 +482,34 @@ struct FaultRegressionTests {
         try Self.expectEveryEraseTailOnlyImageRecovers(workload)
     }
 
+    @Test("(f) checksum none: an erase cut whose erased tail starts inside the last entry's header (its transaction id) leaves no phantom key", arguments: [8, 10, 12])
+    func eraseTailThroughTheLastHeaderWithoutChecksum(erasedFrom headerOffset: Int) throws {
+        let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: .none, [])
+        let flash = workload.makeFlash()
+        let store = try workload.openStore(flash)
+        try store.initialize()
+        let a1 = [UInt8](repeating: 0xA1, count: 40)
+        try store.put("a", a1)
+        try store.put("b", [UInt8](repeating: 0xB0, count: 20))
+        try store.put("a", [UInt8](repeating: 0xA2, count: 40))
+        // One sector holds a, b, a; the erase cut leaves b's header erased
+        // from byte `headerOffset` on (value size, transaction id or both)
+        // and everything after it in the sector: b's key and value read 0xFF.
+        let b = try #require(Self.newestEntry(flash, "b"))
+        let sectorEnd = (b / flash.sectorSize + 1) * flash.sectorSize
+        let a2 = try #require(Self.newestEntry(flash, "a"))
+        try #require(a2 > b && a2 < sectorEnd, "the second a follows b in its sector")
+        for address in (b + headerOffset)..<sectorEnd { flash[address] = flash.erasedByte }
+        let rebooted = try workload.openStore(flash)
+        try rebooted.initialize()
+        #expect(rebooted.items.map { String(decoding: $0.key, as: UTF8.self) } == ["a"], "no phantom key")
+        #expect(try rebooted.get("a") == a1)
+        try rebooted.put("c", [1, 2, 3])
+        let again = try workload.openStore(flash)
+        try again.initialize()
+        #expect(Set(again.items.map { String(decoding: $0.key, as: UTF8.self) }) == ["a", "c"])
+    }
+
     @Test("(f) the rule against keys torn by an erase: checksum-free stores refuse keys ending in the erased byte, and keep entries that only end in erased bytes", arguments: [Checksum.none, .crc16])
     func keysEndingInTheErasedByte(checksum: Checksum) throws {
         let workload = Self.workload(256, 4, alignment: 16, redundancy: 1, checksum: checksum, [])
