@@ -33,7 +33,7 @@ public enum BatchRecord {
 
     /// The key hash of the reserved key.
     public static var keyHash: UInt32 {
-        var bytes = key
+        let bytes = key
         return KeyHash.of(bytes.span)
     }
 

@@ -45,8 +45,8 @@ extension KeyValueStore {
         guard sectors.hasEmptySector else { return 0 }
         let avoid = AvoidList(reservedCount: reservedCount)
         var count = 0
-        for copy in 0..<keys.addressCount(descriptor) {
-            let sector = sectors.sector(of: keys.address(descriptor, copy: copy))
+        for copy in 0..<keyTable.addressCount(descriptor) {
+            let sector = sectors.sector(of: keyTable.address(descriptor, copy: copy))
             if !placement.isAvoided(sector, avoid) && sectors.validBytes(sector) &- entrySize &+ size <= sectorSize {
                 count &+= 1
             }

@@ -196,8 +196,8 @@ extension KeyValueStore {
             lastWriteState = .uncertain
             return
         }
-        let descriptor = keys.find(hash: BatchRecord.keyHash)
-        let committed = descriptor.map { keys.transactionID($0) == commitID && keys.isDeleted($0) } ?? false
+        let descriptor = keyTable.find(hash: BatchRecord.keyHash)
+        let committed = descriptor.map { keyTable.transactionID($0) == commitID && keyTable.isDeleted($0) } ?? false
         lastWriteState = committed ? .committed : .notWritten
     }
 
@@ -216,7 +216,7 @@ extension KeyValueStore {
         operation.restoreSize = batchEntrySize(keyLength: key.count, valueSize: nil)
         do throws(KVSError) {
             let found = try findEntry(key)
-            if !keys.isDeleted(found.descriptor) {
+            if !keyTable.isDeleted(found.descriptor) {
                 operation.present = true
                 operation.restoreSize = try readEntry(found.descriptor, known: found.entry).header.entrySize
             }
@@ -236,16 +236,16 @@ extension KeyValueStore {
     /// - Throws: `.resourceExhausted` if not; a collection error.
     private func makeRoomForBatch(_ batch: Batch) throws(KVSError) {
         func slotsNeeded() -> Int {
-            var needed = keys.find(hash: BatchRecord.keyHash) == nil ? 1 : 0
+            var needed = keyTable.find(hash: BatchRecord.keyHash) == nil ? 1 : 0
             for index in 0..<batch.count where batch.operations[index].isMember {
-                if keys.find(hash: batch.operations[index].hash) == nil { needed &+= 1 }
+                if keyTable.find(hash: batch.operations[index].hash) == nil { needed &+= 1 }
             }
             return needed
         }
-        if keys.count &+ slotsNeeded() > capacity {
+        if keyTable.count &+ slotsNeeded() > capacity {
             guard options.garbageCollectionOnWrite == .asManySectorsAsNeeded else { throw .resourceExhausted }
             try makeRoomInKeyTable()
-            guard keys.count &+ slotsNeeded() <= capacity else { throw .resourceExhausted }
+            guard keyTable.count &+ slotsNeeded() <= capacity else { throw .resourceExhausted }
         }
         // Refused at once when even collecting everything could not make room.
         var needed = 0

@@ -46,7 +46,7 @@ extension KeyValueStore {
             descriptor = found.descriptor
             prior = try readEntry(found.descriptor, known: found.entry)
         } catch .notFound {}
-        if descriptor == nil && keys.isFull { throw .resourceExhausted }
+        if descriptor == nil && keyTable.isFull { throw .resourceExhausted }
         let header = Entry<Flash>.header(
             key: key, value: value, deleted: deleted, format: primaryFormat, alignmentUnits: alignmentUnits,
             transactionID: transactionID)
@@ -56,16 +56,16 @@ extension KeyValueStore {
         let updated: Int
         if let descriptor, let prior {
             releaseCopies(of: descriptor, size: prior.header.entrySize)
-            keys.reset(descriptor, transactionID: transactionID, keyLength: key.count, deleted: deleted,
+            keyTable.reset(descriptor, transactionID: transactionID, keyLength: key.count, deleted: deleted,
                        address: reserved[0])
             updated = descriptor
         } else {
-            updated = keys.append(hash: KeyHash.of(key), transactionID: transactionID, keyLength: key.count,
+            updated = keyTable.append(hash: KeyHash.of(key), transactionID: transactionID, keyLength: key.count,
                                   deleted: deleted, address: reserved[0])
         }
         for copy in 1..<max(redundancy, 1) {
             try appendEntry(header, key: key, value: value, at: reserved[copy])
-            keys.addAddress(updated, reserved[copy])
+            keyTable.addAddress(updated, reserved[copy])
         }
     }
 
@@ -92,16 +92,16 @@ extension KeyValueStore {
     ///   entry on flash, and 1 + members (+ 1) entries written per copy.
     func rollBackTornBatch() -> Bool {
         mutable.pointee.batchesChecked = true
-        guard !lastScan.holdsUnindexedData, let record = keys.find(hash: BatchRecord.keyHash),
-              !keys.isDeleted(record), let intent = readIntent(record)
+        guard !lastScan.holdsUnindexedData, let record = keyTable.find(hash: BatchRecord.keyHash),
+              !keyTable.isDeleted(record), let intent = readIntent(record)
         else { return false }
-        let intentID = keys.transactionID(record)
+        let intentID = keyTable.transactionID(record)
         lastTransactionID = max(lastTransactionID, intent.commitTransactionID)
         var members = InlineArray<16, Int>(repeating: 0)
         var memberCount = 0
-        for descriptor in 0..<keys.count
-        where descriptor != record && memberCount < 16 && intent.isMember(keys.transactionID(descriptor))
-            && keys.addressCount(descriptor) > 0 {
+        for descriptor in 0..<keyTable.count
+        where descriptor != record && memberCount < 16 && intent.isMember(keyTable.transactionID(descriptor))
+            && keyTable.addressCount(descriptor) > 0 {
             members[memberCount] = descriptor
             memberCount &+= 1
         }
@@ -224,8 +224,8 @@ extension KeyValueStore {
                 }
                 let id = loaded.entry.header.transactionID
                 for index in 0..<memberCount
-                where keys.hash(members[index]) == loaded.keyHash && id < intentID
-                    && keys.keyLength(members[index]) == Int(loaded.entry.header.keyLength)
+                where keyTable.hash(members[index]) == loaded.keyHash && id < intentID
+                    && keyTable.keyLength(members[index]) == Int(loaded.entry.header.keyLength)
                     && (priors[index] < 0 || id > priorIDs[index]) {
                     priors[index] = address
                     priorIDs[index] = id
@@ -265,10 +265,10 @@ extension KeyValueStore {
             }
             if copy == 0 {
                 releaseCopies(of: descriptor, size: current.header.entrySize)
-                keys.reset(descriptor, transactionID: id, keyLength: keyLength, deleted: header.isTombstone,
+                keyTable.reset(descriptor, transactionID: id, keyLength: keyLength, deleted: header.isTombstone,
                            address: reserved[0])
             } else {
-                keys.addAddress(descriptor, reserved[copy])
+                keyTable.addAddress(descriptor, reserved[copy])
             }
         }
     }

@@ -48,13 +48,13 @@ extension KeyValueStore {
     ///   be read, else `.dataLoss`.
     func findEntry(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
         let hash = KeyHash.of(key)
-        guard let descriptor = keys.find(hash: hash) else { throw .notFound }
-        guard keys.keyLength(descriptor) == key.count else { throw .alreadyExists }
+        guard let descriptor = keyTable.find(hash: hash) else { throw .notFound }
+        guard keyTable.keyLength(descriptor) == key.count else { throw .alreadyExists }
         var failure: KVSError? = nil
         var bytes = InlineArray<80, UInt8>(repeating: 0)  // header and the longest key
         var whole = bytes.mutableSpan
-        for copy in 0..<keys.addressCount(descriptor) {
-            let address = keys.address(descriptor, copy: copy)
+        for copy in 0..<keyTable.addressCount(descriptor) {
+            let address = keyTable.address(descriptor, copy: copy)
             var span = whole._mutatingExtracting(first: EntryHeader.size &+ key.count)
             do {
                 try io.read(at: address, into: &span)
@@ -83,7 +83,7 @@ extension KeyValueStore {
         } catch .alreadyExists {
             throw .notFound
         }
-        guard !keys.isDeleted(found.descriptor) else { throw .notFound }
+        guard !keyTable.isDeleted(found.descriptor) else { throw .notFound }
         return found
     }
 
@@ -100,8 +100,8 @@ extension KeyValueStore {
     /// - Throws: a read error if a copy could not be read, else `.dataLoss`.
     func readEntry(_ descriptor: Int) throws(KVSError) -> Entry<Flash> {
         var failure: KVSError? = nil
-        for copy in 0..<keys.addressCount(descriptor) {
-            let address = keys.address(descriptor, copy: copy)
+        for copy in 0..<keyTable.addressCount(descriptor) {
+            let address = keyTable.address(descriptor, copy: copy)
             let readsBefore = failedReads
             do {
                 return try Entry(readingAt: address, in: io)
@@ -137,8 +137,8 @@ extension KeyValueStore {
         of descriptor: Int, known: Entry<Flash>?, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
     ) throws(KVSError) -> Int {
         var failure: KVSError? = nil
-        for copy in 0..<keys.addressCount(descriptor) {
-            let address = keys.address(descriptor, copy: copy)
+        for copy in 0..<keyTable.addressCount(descriptor) {
+            let address = keyTable.address(descriptor, copy: copy)
             let readsBefore = failedReads
             do throws(KVSError) {
                 let entry: Entry<Flash>
@@ -173,8 +173,8 @@ extension KeyValueStore {
     /// data of their sectors (its version is being replaced or forgotten).
     @inline(never)
     func releaseCopies(of descriptor: Int, size: Int) {
-        for copy in 0..<keys.addressCount(descriptor) {
-            sectors.removeValid(sectors.sector(of: keys.address(descriptor, copy: copy)), size)
+        for copy in 0..<keyTable.addressCount(descriptor) {
+            sectors.removeValid(sectors.sector(of: keyTable.address(descriptor, copy: copy)), size)
         }
     }
 
@@ -225,7 +225,7 @@ extension KeyValueStore {
     }
 
     /// The placement policy over the store's tables.
-    var placement: Placement { Placement(sectors: sectors, keys: keys, reserved: reserved) }
+    var placement: Placement { Placement(sectors: sectors, keyTable: keyTable, reserved: reserved) }
 
     /// ``Placement/findSpace(size:avoiding:)``, skipping sectors that fail
     /// ``prepareEmptySector(_:)`` (each is marked corrupt: at most one search per sector).

@@ -47,13 +47,13 @@ extension KeyValueStore {
             // the address slots instead of a division per copy of every key.
             let base = sectors.base(of: sector)
             var slot = 0
-            while let found = keys.nextSlot(withAddressIn: base..<(base &+ sectorSize), from: slot) {
+            while let found = keyTable.nextSlot(withAddressIn: base..<(base &+ sectorSize), from: slot) {
                 let descriptor = found / redundancy
                 var copy = found % redundancy
                 do throws(KVSError) {
                     try relocate(descriptor, copy: copy, avoiding: avoid)
                     copy &+= 1
-                } catch .resourceExhausted where sectors.isCorrupt(sector) && keys.addressCount(descriptor) > 1 {
+                } catch .resourceExhausted where sectors.isCorrupt(sector) && keyTable.addressCount(descriptor) > 1 {
                     // Repairing a corrupt sector with no room for this copy
                     // anywhere but beside the key's other copies: drop it;
                     // the key lives on in another sector and redundancy
@@ -61,7 +61,7 @@ extension KeyValueStore {
                     // (pw_kvs gives up and stays in error).
                     let size = (try? readEntry(descriptor))?.header.entrySize ?? 0
                     sectors.removeValid(sector, size)
-                    keys.removeAddress(descriptor, copy: copy)
+                    keyTable.removeAddress(descriptor, copy: copy)
                 }
                 // Next slot: after this copy, or this one again if the last copy moved into it.
                 slot = descriptor &* redundancy &+ copy
@@ -79,7 +79,7 @@ extension KeyValueStore {
     /// Copies one copy of a key to another sector, unchanged (same header),
     /// away from the key's other copies and the avoided sectors.
     private func relocate(_ descriptor: Int, copy: Int, avoiding avoid: AvoidList) throws(KVSError) {
-        let source = keys.address(descriptor, copy: copy)
+        let source = keyTable.address(descriptor, copy: copy)
         let entry = try readEntry(descriptor)
         var relocationAvoid = avoid
         relocationAvoid.relocating = descriptor
@@ -96,7 +96,7 @@ extension KeyValueStore {
                 continue
             }
             sectors.removeValid(sectors.sector(of: source), entry.header.entrySize)
-            keys.replaceAddress(descriptor, copy: copy, with: destination)
+            keyTable.replaceAddress(descriptor, copy: copy, with: destination)
             return
         }
     }
@@ -150,15 +150,15 @@ extension KeyValueStore {
                 continue
             }
             address &+= entry.header.entrySize
-            guard let descriptor = keys.find(hash: keyHash),
-                  keys.transactionID(descriptor) == entry.header.transactionID,
+            guard let descriptor = keyTable.find(hash: keyHash),
+                  keyTable.transactionID(descriptor) == entry.header.transactionID,
                   !placement.hasCopy(descriptor, in: other), placement.hasCopy(descriptor, in: sector), entry.isStable() else { continue }
-            for copy in 0..<keys.addressCount(descriptor)
-            where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+            for copy in 0..<keyTable.addressCount(descriptor)
+            where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
                 // No checksum: never a torn version of the copy (tornCopy).
                 if let tornCopy = mutable.pointee.tornCopies?.tornCopy,
-                   tornCopy(self, keys.address(descriptor, copy: copy), entry.address) == entry.address { break }
-                keys.replaceAddress(descriptor, copy: copy, with: entry.address)
+                   tornCopy(self, keyTable.address(descriptor, copy: copy), entry.address) == entry.address { break }
+                keyTable.replaceAddress(descriptor, copy: copy, with: entry.address)
                 sectors.removeValid(sector, entry.header.entrySize)
                 sectors.addValid(other, entry.header.entrySize)
                 break

@@ -22,20 +22,20 @@ extension KeyValueStore {
         var violations: [String] = []
         var validBytes = [Int](repeating: 0, count: sectors.count)
         var deleted = 0
-        for descriptor in 0..<keys.count {
-            let count = keys.addressCount(descriptor)
+        for descriptor in 0..<keyTable.count {
+            let count = keyTable.addressCount(descriptor)
             if count == 0 || count > redundancy { violations.append("key \(descriptor): \(count) copies") }
-            if keys.find(hash: keys.hash(descriptor)) != descriptor {
+            if keyTable.find(hash: keyTable.hash(descriptor)) != descriptor {
                 violations.append("key \(descriptor): its hash finds another key")
             }
-            if keys.isDeleted(descriptor) { deleted &+= 1 }
-            if keys.transactionID(descriptor) > lastTransactionID {
+            if keyTable.isDeleted(descriptor) { deleted &+= 1 }
+            if keyTable.transactionID(descriptor) > lastTransactionID {
                 violations.append("key \(descriptor): transaction id above the transaction count")
             }
             for copy in 0..<count {
-                let address = keys.address(descriptor, copy: copy)
+                let address = keyTable.address(descriptor, copy: copy)
                 let sector = sectors.sector(of: address)
-                for other in 0..<copy where sectors.sector(of: keys.address(descriptor, copy: other)) == sector {
+                for other in 0..<copy where sectors.sector(of: keyTable.address(descriptor, copy: other)) == sector {
                     violations.append("key \(descriptor): two copies in sector \(sector)")
                 }
                 guard let (entry, keyHash) = try? Entry.load(at: address, in: io) else {
@@ -43,15 +43,15 @@ extension KeyValueStore {
                     continue
                 }
                 let header = entry.header
-                if keyHash != keys.hash(descriptor) || Int(header.keyLength) != keys.keyLength(descriptor)
-                    || header.transactionID != keys.transactionID(descriptor)
-                    || header.isTombstone != keys.isDeleted(descriptor) {
+                if keyHash != keyTable.hash(descriptor) || Int(header.keyLength) != keyTable.keyLength(descriptor)
+                    || header.transactionID != keyTable.transactionID(descriptor)
+                    || header.isTombstone != keyTable.isDeleted(descriptor) {
                     violations.append("key \(descriptor) copy \(copy) at \(address): differs from the key table")
                 }
                 validBytes[sector] &+= header.entrySize
             }
         }
-        if deleted != keys.deletedCount { violations.append("deleted count \(keys.deletedCount), flags \(deleted)") }
+        if deleted != keyTable.deletedCount { violations.append("deleted count \(keyTable.deletedCount), flags \(deleted)") }
         for sector in 0..<sectors.count {
             if validBytes[sector] != sectors.validBytes(sector) {
                 violations.append("sector \(sector): valid \(sectors.validBytes(sector)), copies \(validBytes[sector])")

@@ -17,7 +17,7 @@ extension KeyValueStore {
             var span = storage.mutableSpan
             guard let entry = try? Entry(readingAt: address, in: store.io),
                   let length = try? entry.readKey(into: &span),
-                  KeyHash.of(storage.span.extracting(0..<length)) == store.keys.hash(descriptor)
+                  KeyHash.of(storage.span.extracting(0..<length)) == store.keyTable.hash(descriptor)
             else { return false }
             keyCount = length
             return true
@@ -52,10 +52,10 @@ extension KeyValueStore {
             var position = 0
 
             public mutating func next() -> Item? {
-                while position < store.keys.count {
+                while position < store.keyTable.count {
                     let descriptor = position
                     position &+= 1
-                    if !store.keys.isDeleted(descriptor) { return store.item(descriptor) }
+                    if !store.keyTable.isDeleted(descriptor) { return store.item(descriptor) }
                 }
                 return nil
             }
@@ -70,8 +70,8 @@ extension KeyValueStore {
     private func item(_ descriptor: Int) -> Item {
         var item = Item(descriptor: descriptor)
         var failure: KVSError? = nil
-        for copy in 0..<keys.addressCount(descriptor) {
-            let address = keys.address(descriptor, copy: copy)
+        for copy in 0..<keyTable.addressCount(descriptor) {
+            let address = keyTable.address(descriptor, copy: copy)
             let readsBefore = failedReads
             if item.readKey(from: self, at: address) { return item }
             noteFailedCopy(at: address, .dataLoss, readsBefore: readsBefore, failure: &failure)

@@ -152,14 +152,14 @@ extension KeyValueStore {
     @inline(__always)
     private func removeDeletedKeys() throws(KVSError) {
         var descriptor = 0
-        while descriptor < keys.count {
-            guard keys.isDeleted(descriptor) else {
+        while descriptor < keyTable.count {
+            guard keyTable.isDeleted(descriptor) else {
                 descriptor &+= 1
                 continue
             }
             let size = try readEntry(descriptor).header.entrySize
             releaseCopies(of: descriptor, size: size)
-            keys.remove(descriptor)
+            keyTable.remove(descriptor)
         }
     }
 
@@ -180,7 +180,7 @@ extension KeyValueStore {
     private func migrateEntriesToPrimaryFormat() throws(KVSError) -> Int {
         var migrated = 0
         let primary = primaryFormat
-        for descriptor in 0..<keys.count {
+        for descriptor in 0..<keyTable.count {
             let entry = try readEntry(descriptor)
             if entry.header.magic == primary.magic { continue }
             migrated &+= 1
@@ -193,11 +193,11 @@ extension KeyValueStore {
             try copyEntry(source, as: header, to: reserved[0])
             // The old copies' own size (pw_kvs subtracts the new size, spec 7.2 B11).
             releaseCopies(of: descriptor, size: source.header.entrySize)
-            keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
-                       deleted: keys.isDeleted(descriptor), address: reserved[0])
+            keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                       deleted: keyTable.isDeleted(descriptor), address: reserved[0])
             for copy in 1..<redundancy {
                 try copyEntry(source, as: header, to: reserved[copy])
-                keys.addAddress(descriptor, reserved[copy])
+                keyTable.addAddress(descriptor, reserved[copy])
             }
         }
         return migrated

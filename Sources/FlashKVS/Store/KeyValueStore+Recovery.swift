@@ -14,7 +14,7 @@ extension KeyValueStore {
     public func checkForErrors() -> Bool {
         if corruptSectorCount > 0 { errorDetected = true }
         if redundancy > 1 {
-            for descriptor in 0..<keys.count where keys.addressCount(descriptor) < redundancy { errorDetected = true }
+            for descriptor in 0..<keyTable.count where keyTable.addressCount(descriptor) < redundancy { errorDetected = true }
         }
         return errorDetected
     }
@@ -123,7 +123,7 @@ extension KeyValueStore {
     private func ensureRedundancy() -> KVSError? {
         guard redundancy > 1 else { return nil }
         var firstError: KVSError? = nil
-        for descriptor in 0..<keys.count where keys.addressCount(descriptor) < redundancy {
+        for descriptor in 0..<keyTable.count where keyTable.addressCount(descriptor) < redundancy {
             do {
                 try addMissingCopies(descriptor)
                 missingRedundantEntriesRecovered &+= 1
@@ -140,7 +140,7 @@ extension KeyValueStore {
         let entry = try readEntry(descriptor)
         try entry.verifyInFlash()
         var retried = false
-        while keys.addressCount(descriptor) < redundancy {
+        while keyTable.addressCount(descriptor) < redundancy {
             let sector = try sectorForWrite(size: entry.header.entrySize, reservedCount: 0, avoidingCopiesOf: descriptor)
             let destination = sectors.nextWritableAddress(sector)
             // Making space may have moved the source copy (spec 7.2 B12).
@@ -151,7 +151,7 @@ extension KeyValueStore {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue
             }
-            keys.addAddress(descriptor, destination)
+            keyTable.addAddress(descriptor, destination)
         }
     }
 
@@ -188,12 +188,12 @@ extension KeyValueStore {
     func reloadAfterFailedWrite(_ key: Span<UInt8>, newerThan version: UInt32?) {
         errorDetected = false
         guard (try? rebuildAndRepair()) != nil else { return }
-        guard let descriptor = keys.find(hash: KeyHash.of(key)) else {
+        guard let descriptor = keyTable.find(hash: KeyHash.of(key)) else {
             lastWriteState = .notWritten
             return
         }
         var isNewer = true
-        if let version { isNewer = keys.transactionID(descriptor) > version }
+        if let version { isNewer = keyTable.transactionID(descriptor) > version }
         lastWriteState = isNewer ? .committed : .notWritten
     }
 }

@@ -72,7 +72,7 @@ extension KeyValueStore {
     private func rebuildMetadata(_ depth: ScanDepth) -> KVSError? {
         let sectorCount = partition.sectorCount
         sectors.reset(count: sectorCount)
-        keys.removeAll()
+        keyTable.removeAll()
         lastScan = ScanReport()
         let failedReadsBefore = failedReads
         defer { lastScan.failedReads = failedReads &- failedReadsBefore }
@@ -97,11 +97,11 @@ extension KeyValueStore {
         var keysMissingCopies = 0
         var newestID: UInt32 = 0
         var newestAddress: Int? = nil
-        for descriptor in 0..<keys.count {
-            if keys.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
+        for descriptor in 0..<keyTable.count {
+            if keyTable.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
-            while copy < keys.addressCount(descriptor) {
-                let address = keys.address(descriptor, copy: copy)
+            while copy < keyTable.addressCount(descriptor) {
+                let address = keyTable.address(descriptor, copy: copy)
                 do {
                     let header = try Entry(readingAt: address, in: io).header
                     sectors.addValid(sectors.sector(of: address), header.entrySize)
@@ -109,16 +109,16 @@ extension KeyValueStore {
                 } catch {
                     errorDetected = true
                     sectors.markCorrupt(sectors.sector(of: address))
-                    keys.removeAddress(descriptor, copy: copy)
+                    keyTable.removeAddress(descriptor, copy: copy)
                 }
             }
             // The newest key's last copy sets the wear-leveling origin. Unlike
             // pw_kvs (spec 7.2 B15) this also holds when a repair rebuilds
             // the tables while the transaction count is kept.
-            let count = keys.addressCount(descriptor)
-            if keys.transactionID(descriptor) > newestID && count > 0 {
-                newestID = keys.transactionID(descriptor)
-                newestAddress = keys.address(descriptor, copy: count &- 1)
+            let count = keyTable.addressCount(descriptor)
+            if keyTable.transactionID(descriptor) > newestID && count > 0 {
+                newestID = keyTable.transactionID(descriptor)
+                newestAddress = keyTable.address(descriptor, copy: count &- 1)
             }
         }
         lastTransactionID = max(lastTransactionID, newestID)
@@ -132,7 +132,7 @@ extension KeyValueStore {
         if keysMissingCopies > 0 {
             let otherErrors = errorDetected
             errorDetected = true
-            if !otherErrors && keysMissingCopies == keys.count { return .outOfRange }
+            if !otherErrors && keysMissingCopies == keyTable.count { return .outOfRange }
         }
         return errorDetected ? .failedPrecondition : nil
     }

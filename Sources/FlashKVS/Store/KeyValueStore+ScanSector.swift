@@ -84,9 +84,9 @@ extension KeyValueStore {
     /// - Returns: bytes to count as corrupt (the entry, if it is).
     private func record(_ scanned: ScannedEntry) -> Int {
         let entry = scanned.entry, header = entry.header
-        guard let descriptor = keys.find(hash: scanned.keyHash) else {
-            if !keys.isFull {
-                keys.append(hash: scanned.keyHash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+        guard let descriptor = keyTable.find(hash: scanned.keyHash) else {
+            if !keyTable.isFull {
+                keyTable.append(hash: scanned.keyHash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                             deleted: header.isTombstone, address: entry.address)
                 return 0
             }
@@ -97,26 +97,26 @@ extension KeyValueStore {
             lastScan.entriesNotLoaded &+= 1
             return 0
         }
-        let stored = keys.transactionID(descriptor)
+        let stored = keyTable.transactionID(descriptor)
         if header.transactionID > stored {
-            keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+            keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                        deleted: header.isTombstone, address: entry.address)
         } else if header.transactionID == stored {
             let sector = sectors.sector(of: entry.address)
-            for copy in 0..<keys.addressCount(descriptor) where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+            for copy in 0..<keyTable.addressCount(descriptor) where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
                 return header.entrySize
             }
             // No checksum: a copy torn by a cut erase or program still parses;
             // keep the copy that is the more programmed (see tornCopy).
-            if let torn = mutable.pointee.tornCopies?.tornCopy(self, keys.address(descriptor, copy: 0), entry.address) {
+            if let torn = mutable.pointee.tornCopies?.tornCopy(self, keyTable.address(descriptor, copy: 0), entry.address) {
                 if torn == entry.address { return 0 }
-                keys.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                            deleted: header.isTombstone, address: entry.address)
                 return 0
             }
-            if keys.addressCount(descriptor) < redundancy { keys.addAddress(descriptor, entry.address) }
+            if keyTable.addressCount(descriptor) < redundancy { keyTable.addAddress(descriptor, entry.address) }
         }
         return 0
     }

@@ -87,13 +87,13 @@ extension KeyValueStore {
     /// are equal.
     func forgetTornKeys() {
         var key = 0
-        while key < keys.count {
-            let address = keys.address(key, copy: 0)
+        while key < keyTable.count {
+            let address = keyTable.address(key, copy: 0)
             var isTorn = false
-            for other in 0..<keys.count where other != key && keys.transactionID(other) == keys.transactionID(key) {
-                if tornCopy(keys.address(other, copy: 0), address) == address { isTorn = true }
+            for other in 0..<keyTable.count where other != key && keyTable.transactionID(other) == keyTable.transactionID(key) {
+                if tornCopy(keyTable.address(other, copy: 0), address) == address { isTorn = true }
             }
-            if isTorn { keys.remove(key) } else { key &+= 1 }
+            if isTorn { keyTable.remove(key) } else { key &+= 1 }
         }
     }
 }

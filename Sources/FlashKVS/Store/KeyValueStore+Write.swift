@@ -97,7 +97,7 @@ extension KeyValueStore {
     private func retryingWithoutDeletedKeys(_ write: () throws(KVSError) -> Void) throws(KVSError) {
         do throws(KVSError) {
             try write()
-        } catch .resourceExhausted where lastWriteState == .notWritten && keys.deletedCount > 0
+        } catch .resourceExhausted where lastWriteState == .notWritten && keyTable.deletedCount > 0
             && options.garbageCollectionOnWrite == .asManySectorsAsNeeded
         {
             guard (try? makeRoomInKeyTable()) != nil else { throw .resourceExhausted }
@@ -107,10 +107,10 @@ extension KeyValueStore {
 
     @inline(__always)
     private func writeNewKey(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
-        if keys.isFull && options.garbageCollectionOnWrite == .asManySectorsAsNeeded {
+        if keyTable.isFull && options.garbageCollectionOnWrite == .asManySectorsAsNeeded {
             try makeRoomInKeyTable()
         }
-        guard !keys.isFull else { throw .resourceExhausted }
+        guard !keyTable.isFull else { throw .resourceExhausted }
         try writeEntry(key: key, value: value, deleted: false, prior: nil, known: nil)
     }
 
@@ -129,12 +129,12 @@ extension KeyValueStore {
         } else {
             prior = nil
         }
-        if let prior, keys.isDeleted(prior.descriptor) == deleted, prior.entry.valueMatches(value) {
+        if let prior, keyTable.isDeleted(prior.descriptor) == deleted, prior.entry.valueMatches(value) {
             lastWriteState = .committed
             return
         }
         let size = alignUp(EntryHeader.size &+ key.count &+ (deleted ? 0 : value.count), entryAlignment)
-        let knownVersion = prior.map { keys.transactionID($0.descriptor) }
+        let knownVersion = prior.map { keyTable.transactionID($0.descriptor) }
         var header: EntryHeader
         var failedAttempts = 0
         var reservedCopies: Int
@@ -171,10 +171,10 @@ extension KeyValueStore {
         if let prior {
             descriptor = prior.descriptor
             releaseCopies(of: descriptor, size: prior.entry.header.entrySize)
-            keys.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
+            keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
                        address: reserved[0])
         } else {
-            descriptor = keys.append(hash: KeyHash.of(key), transactionID: header.transactionID, keyLength: key.count,
+            descriptor = keyTable.append(hash: KeyHash.of(key), transactionID: header.transactionID, keyLength: key.count,
                                      deleted: deleted, address: reserved[0])
         }
         lastWriteState = .committed
@@ -199,7 +199,7 @@ extension KeyValueStore {
                     address = sectors.nextWritableAddress(sector)
                 }
             }
-            keys.addAddress(descriptor, address)
+            keyTable.addAddress(descriptor, address)
         }
     }
 

@@ -64,7 +64,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
     /// The partition as entries read and write it, with the formats.
     let io: FlashIO<Flash>
     var formats: [EntryFormat] { io.formats }
-    let keys: KeyTable
+    let keyTable: KeyTable
     let sectors: SectorTable
     /// Addresses reserved for the copies of the entry being written, one
     /// per copy (indexed by copies, `0..<redundancy`: never checked).
@@ -206,7 +206,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
         let ioState = (storage + ioStart).bindMemory(to: FlashIO<Flash>.State.self, capacity: 1)
         ioState.initialize(to: FlashIO<Flash>.State(partition: partition, formats: formats))
         io = FlashIO(state: ioState)
-        keys = KeyTable(at: storage + keysStart, capacity: capacity, redundancy: redundancy,
+        keyTable = KeyTable(at: storage + keysStart, capacity: capacity, redundancy: redundancy,
                         narrowAddresses: narrowAddresses)
         sectors = SectorTable(at: storage + sectorsStart, sectorSize: partition.sectorSize, capacity: maxSectors)
         reserved = (storage + reservedStart).bindMemory(to: Int.self, capacity: redundancy)
@@ -222,11 +222,11 @@ public final class KeyValueStore<Flash: FlashMemory> {
     /// Whether the store is ready for reads and writes.
     public var isInitialized: Bool { state == .ready }
     /// Number of keys present (deleted keys not counted).
-    public var count: Int { keys.presentCount }
+    public var count: Int { keyTable.presentCount }
     /// Whether no key is present.
-    public var isEmpty: Bool { keys.presentCount == 0 }
+    public var isEmpty: Bool { keyTable.presentCount == 0 }
     /// Number of keys tracked, deleted keys included.
-    public var totalEntriesWithDeleted: Int { keys.count }
+    public var totalEntriesWithDeleted: Int { keyTable.count }
     /// The newest transaction id (each written entry takes the next one).
     public var transactionCount: UInt32 { lastTransactionID }
     /// Largest key length plus value length that fits one sector (at most

@@ -29,7 +29,7 @@ struct AvoidList {
 /// are O(sectors) (plus O(redundancy) per avoided key and sector).
 struct Placement {
     let sectors: SectorTable
-    let keys: KeyTable
+    let keyTable: KeyTable
     /// Addresses reserved for the copies of the entry being written.
     let reserved: UnsafeMutablePointer<Int>
 
@@ -48,8 +48,8 @@ struct Placement {
     #endif
     func hasCopy(_ descriptor: Int?, in sector: Int) -> Bool {
         guard let descriptor else { return false }
-        for copy in 0..<keys.addressCount(descriptor)
-        where sectors.sector(of: keys.address(descriptor, copy: copy)) == sector {
+        for copy in 0..<keyTable.addressCount(descriptor)
+        where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
             return true
         }
         return false
