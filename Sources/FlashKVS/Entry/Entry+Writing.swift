@@ -25,7 +25,20 @@ extension Entry {
     static func write(
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int, in io: FlashIO<Flash>
     ) throws(KVSError) {
-        try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io)
+        try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io, verifying: false)
+    }
+
+    /// ``write(_:key:value:at:in:)``, then reads each programmed chunk
+    /// back and compares it with the bytes meant for it (reads of up to 64
+    /// bytes): verification on write for an entry built in RAM, stronger
+    /// than its checksum (pw_kvs re-reads and checks the checksum) and
+    /// done before the header's chunk is programmed.
+    /// - Throws: `.dataLoss` if a chunk reads back different; as
+    ///   ``write(_:key:value:at:in:)``, or a read error.
+    static func writeVerified(
+        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int, in io: FlashIO<Flash>
+    ) throws(KVSError) {
+        try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io, verifying: true)
     }
 
     /// Programs the key and value of the entry at `source`, streamed from
@@ -34,7 +47,7 @@ extension Entry {
     /// (pw_kvs `Entry::Copy`). Not verified.
     /// - Throws: `.internal` for an alignment above 256; read or write errors.
     static func copy(from source: Int, as header: EntryHeader, to destination: Int, in io: FlashIO<Flash>) throws(KVSError) {
-        try program(header, key: Span(), value: Span(), copyingFrom: source, to: destination, in: io)
+        try program(header, key: Span(), value: Span(), copyingFrom: source, to: destination, in: io, verifying: false)
     }
 
     /// This entry's header moved to `format` with a new transaction id and
@@ -82,27 +95,29 @@ extension Entry {
     @inline(never)
     private static func program(
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int,
-        in io: FlashIO<Flash>
+        in io: FlashIO<Flash>, verifying: Bool
     ) throws(KVSError) {
         guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
         let size = header.entrySize
         let headerPart = io.format(magic: header.magic)?.checksum.byteCount == 0
             ? alignUp(EntryHeader.size, io.partition.alignment) : alignDown(ChunkBuffer.count, header.alignmentBytes)
         if headerPart < size {
-            try programPart(headerPart..<size, of: header, key: key, value: value, copyingFrom: source, to: address, in: io)
+            try programPart(headerPart..<size, of: header, key: key, value: value, copyingFrom: source, to: address,
+                            in: io, verifying: verifying)
         }
         try programPart(0..<min(headerPart, size), of: header, key: key, value: value, copyingFrom: source, to: address,
-                        in: io)
+                        in: io, verifying: verifying)
     }
 
     /// Programs the bytes `range` of the entry that ``program(_:key:value:copyingFrom:to:in:)``
     /// writes (reading the source's in chunks of up to 256 bytes).
     private static func programPart(
         _ range: Range<Int>, of header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?,
-        to address: Int, in io: FlashIO<Flash>
+        to address: Int, in io: FlashIO<Flash>, verifying: Bool
     ) throws(KVSError) {
         guard !range.isEmpty else { return }
-        var writer = ChunkWriter(io: io, alignment: header.alignmentBytes, entryAddress: address, range: range)
+        var writer = ChunkWriter(io: io, alignment: header.alignmentBytes, entryAddress: address, range: range,
+                                 verifying: verifying)
         try writer.append(header.encoded().span)
         if let source {
             // The source's key and value bytes that fall in the range.
@@ -141,10 +156,13 @@ extension Entry {
         var skip: Int
         /// Bytes of the part still to take.
         var keep: Int
+        /// Whether each chunk is read back and compared after its program.
+        let verifying: Bool
 
         @inline(__always)
-        init(io: FlashIO<Flash>, alignment: Int, entryAddress: Int, range: Range<Int>) {
+        init(io: FlashIO<Flash>, alignment: Int, entryAddress: Int, range: Range<Int>, verifying: Bool) {
             self.io = io
+            self.verifying = verifying
             self.alignment = alignment
             self.chunkSize = alignDown(ChunkBuffer.count, alignment)
             self.address = entryAddress &+ range.lowerBound
@@ -162,7 +180,10 @@ extension Entry {
             keep &-= end &- index
             while index < end {
                 let length = min(chunkSize &- filled, end &- index)
-                for offset in 0..<length { buffer[filled &+ offset] = bytes[index &+ offset] }
+                var whole = buffer.mutableSpan
+                var target = whole._mutatingExtracting(filled..<(filled &+ length))
+                let source = bytes.extracting(index..<(index &+ length))
+                target.withUnsafeMutableBytes { to in source.withUnsafeBytes { to.copyMemory(from: $0) } }
                 filled &+= length
                 index &+= length
                 if filled == chunkSize { try writeChunk(length: chunkSize) }
@@ -177,7 +198,9 @@ extension Entry {
         }
 
         mutating func writeChunk(length: Int) throws(KVSError) {
-            try io.write(at: address, buffer.span.extracting(0..<length))
+            let chunk = buffer.span.extracting(0..<length)
+            try io.write(at: address, chunk)
+            if verifying, try !io.holds(chunk, at: address) { throw .dataLoss }
             address &+= length
             filled = 0
         }

@@ -77,6 +77,23 @@ struct FlashIO<Flash: FlashMemory> {
         return nil
     }
 
+    /// Whether the flash at `address` holds exactly `bytes`: reads of up to
+    /// 64 bytes into a buffer on the stack (stops at the first difference).
+    /// - Throws: the read error.
+    func holds(_ bytes: Span<UInt8>, at address: Int) throws(KVSError) -> Bool {
+        var buffer = InlineArray<64, UInt8>(repeating: 0)
+        var whole = buffer.mutableSpan
+        var offset = 0
+        while offset < bytes.count {
+            let length = min(64, bytes.count &- offset)
+            var span = whole._mutatingExtracting(first: length)
+            try read(at: address &+ offset, into: &span)
+            guard bytesEqual(span.span, bytes.extracting(offset..<(offset &+ length))) else { return false }
+            offset &+= length
+        }
+        return true
+    }
+
     /// Whether all bytes in `start..<end` are erased (reads of up to 256
     /// bytes into a buffer on the stack; stops at the first written byte).
     /// - Throws: the read error.
@@ -106,3 +123,24 @@ struct FlashIO<Flash: FlashMemory> {
 /// the name this toolchain gives `MutableSpan.extracting` (deprecated),
 /// which avoids a closure per use (closures cost code size in Embedded).
 typealias ChunkBuffer = InlineArray<256, UInt8>
+
+/// Whether `a` and `b` hold the same bytes: eight bytes per step.
+/// - Complexity: O(n); no flash access.
+func bytesEqual(_ a: Span<UInt8>, _ b: Span<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    return a.withUnsafeBytes { a in
+        b.withUnsafeBytes { b in
+            var index = 0
+            while index &+ 8 <= a.count {
+                guard a.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    == b.loadUnaligned(fromByteOffset: index, as: UInt64.self) else { return false }
+                index &+= 8
+            }
+            while index < a.count {
+                guard a[index] == b[index] else { return false }
+                index &+= 1
+            }
+            return true
+        }
+    }
+}

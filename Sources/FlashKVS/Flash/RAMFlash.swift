@@ -189,7 +189,7 @@ public final class RAMFlash: FlashMemory {
         guard address >= 0, address <= storage.count, bytes.count <= storage.count - address else {
             throw .outOfRange
         }
-        for index in 0..<bytes.count where storage[address + index] != erasedByte { throw .unknown }
+        guard isErased(at: address, count: bytes.count) else { throw .unknown }
         lastMediumOperationWasErase = false
         if let interruption = cutNow() {
             mediumOperations += 1
@@ -206,6 +206,23 @@ public final class RAMFlash: FlashMemory {
         }
         counters.bytesWritten += bytes.count
         if !faults.isEmpty, let error = injectedError(.write, address: address, length: bytes.count) { throw error }
+    }
+
+    /// Whether the `count` bytes at `address` (in range) are all erased:
+    /// eight bytes per step.
+    private func isErased(at address: Int, count: Int) -> Bool {
+        let start = UnsafeRawPointer(storage.baseAddress! + address)
+        let erasedWord = UInt64(erasedByte) &* 0x0101_0101_0101_0101
+        var index = 0
+        while index &+ 8 <= count {
+            if start.loadUnaligned(fromByteOffset: index, as: UInt64.self) != erasedWord { return false }
+            index &+= 8
+        }
+        while index < count {
+            if start.load(fromByteOffset: index, as: UInt8.self) != erasedByte { return false }
+            index &+= 1
+        }
+        return true
     }
 
     public func erase(at address: Int, sectorCount count: Int) throws(KVSError) {

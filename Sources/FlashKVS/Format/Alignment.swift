@@ -13,7 +13,9 @@
 @inline(__always)
 #endif
 func alignUp(_ value: Int, _ alignment: Int) -> Int {
-    (value &+ alignment &- 1) / alignment &* alignment
+    let mask = alignment &- 1
+    if alignment & mask == 0 { return (value &+ mask) & ~mask }  // a power of two: no division
+    return (value &+ mask) / alignment &* alignment
 }
 
 /// The largest multiple of `alignment` that is at most `value`.

@@ -55,6 +55,30 @@ public enum CRC16 {
         return crc
     }
 
+    #if !$Embedded
+    /// Continues `crc` over `count` zero bytes (an entry's padding), four
+    /// bytes per step with two table reads: the zero bytes' own terms
+    /// vanish. Hosts only; devices feed zeros to ``update(_:_:)``.
+    @inline(never)
+    static func updateWithZeros(_ crc: UInt16, count: Int) -> UInt16 {
+        var crc = crc
+        var remaining = count
+        shiftedTables.withUnsafeBufferPointer { shifted in
+            while remaining >= 4 {
+                crc = shifted[512 + Int(crc >> 8)] ^ shifted[256 + Int(crc & 0xFF)]
+                remaining &-= 4
+            }
+        }
+        table.withUnsafeBufferPointer { single in
+            while remaining > 0 {
+                crc = single[Int(crc >> 8)] ^ (crc << 8)
+                remaining &-= 1
+            }
+        }
+        return crc
+    }
+    #endif
+
     #if $Embedded
     static let nibbleTable: InlineArray<16, UInt16> = [
         0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50A5, 0x60C6, 0x70E7,

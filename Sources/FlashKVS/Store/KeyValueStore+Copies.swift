@@ -208,12 +208,13 @@ extension KeyValueStore {
         do {
             if let source {
                 try Entry.copy(from: source, as: header, to: address, in: io)
+                // The copy's checksum is checked too, so a source damaged
+                // since it was last read is caught here.
+                if options.verifyOnWrite { try Entry(readingAt: address, in: io).verifyInFlash() }
+            } else if options.verifyOnWrite {
+                try Entry.writeVerified(header, key: key, value: value, at: address, in: io)
             } else {
                 try Entry.write(header, key: key, value: value, at: address, in: io)
-            }
-            if options.verifyOnWrite {
-                let written = source == nil ? Entry(header, at: address, in: io) : try Entry(readingAt: address, in: io)
-                try written.verifyInFlash()
             }
         } catch {
             sectors.markCorrupt(sector)

@@ -16,6 +16,10 @@ struct AvoidList {
     var descriptor: Int? = nil
     /// A second key whose copies' sectors are avoided (one being relocated).
     var relocating: Int? = nil
+
+    /// Whether nothing is avoided (a first copy written outside garbage
+    /// collection).
+    var isEmpty: Bool { reservedCount == 0 && descriptor == nil && relocating == nil }
 }
 
 /// Where new entries go and which sector garbage collection empties
@@ -38,6 +42,7 @@ struct Placement {
     @inline(never)
     #endif
     func isAvoided(_ sector: Int, _ avoid: AvoidList) -> Bool {
+        if avoid.isEmpty { return false }
         for copy in 0..<avoid.reservedCount where sectors.sector(of: reserved[copy]) == sector { return true }
         return hasCopy(avoid.descriptor, in: sector) || hasCopy(avoid.relocating, in: sector)
     }
@@ -61,7 +66,32 @@ struct Placement {
     /// for garbage collection), which becomes `lastNewSector`.
     /// - Returns: nil if no sector qualifies.
     func findSpace(size: Int, avoiding avoid: AvoidList) -> Int? {
-        find(.newEntry, size: size, avoiding: avoid)
+        // Two passes in rotation order give the same choice as one pass
+        // that prefers written sectors: the first (every put) is a tight
+        // scan of the counts.
+        let count = sectors.count
+        let start = sectors.lastNewSector &+ 1 == count ? 0 : sectors.lastNewSector &+ 1
+        for pass in 0..<2 {
+            let range = pass == 0 ? start..<count : 0..<start
+            var from = range.lowerBound
+            while let sector = sectors.firstPartlyWritten(withRoomFor: size, in: from..<range.upperBound) {
+                if !isAvoided(sector, avoid) { return sector }
+                from = sector &+ 1
+            }
+        }
+        var firstEmpty: Int? = nil
+        for pass in 0..<2 {
+            let range = pass == 0 ? start..<count : 0..<start
+            var from = range.lowerBound
+            while let sector = sectors.firstEmpty(in: from..<range.upperBound) {
+                from = sector &+ 1
+                if isAvoided(sector, avoid) { continue }
+                guard let firstEmpty else { firstEmpty = sector; continue }
+                sectors.lastNewSector = firstEmpty
+                return firstEmpty
+            }
+        }
+        return nil
     }
 
     /// A sector to relocate an entry of `size` bytes into while a sector is
@@ -72,18 +102,8 @@ struct Placement {
     /// bytes.
     /// - Returns: nil if no sector qualifies.
     func findSpaceDuringGarbageCollection(size: Int, avoiding avoid: AvoidList) -> Int? {
-        find(.relocation, size: size, avoiding: avoid)
-    }
-
-    private enum Mode { case newEntry, relocation }
-
-    /// The two searches in one pass (pw_kvs `Sectors::Find`), over only the
-    /// sectors that are empty or have room: the others can never be chosen.
-    private func find(_ mode: Mode, size: Int, avoiding avoid: AvoidList) -> Int? {
-        let forRelocation = mode == .relocation
         let count = sectors.count
         var firstEmpty: Int? = nil
-        var secondEmptySeen = false
         var mostReclaimable: Int? = nil
         var next = sectors.lastNewSector &+ 1 == count ? 0 : sectors.lastNewSector &+ 1
         var remaining = count
@@ -97,23 +117,21 @@ struct Placement {
             remaining &-= sector &+ 1 &- next
             next = sector &+ 1 == count ? 0 : sector &+ 1
             if isAvoided(sector, avoid) { continue }
-            let empty = sectors.isEmpty(sector)
-            if !empty {
-                let reclaimable = sectors.reclaimableBytes(sector)
-                if !forRelocation || reclaimable == 0 { return sector }
-                if mostReclaimable.map({ sectors.reclaimableBytes($0) < reclaimable }) ?? true {
-                    mostReclaimable = sector
-                }
+            if sectors.isEmpty(sector) {
+                if firstEmpty == nil { firstEmpty = sector }
+                continue
             }
-            if empty {
-                if firstEmpty == nil { firstEmpty = sector } else if !forRelocation { secondEmptySeen = true }
+            let reclaimable = sectors.reclaimableBytes(sector)
+            if reclaimable == 0 { return sector }
+            if mostReclaimable.map({ sectors.reclaimableBytes($0) < reclaimable }) ?? true {
+                mostReclaimable = sector
             }
         }
-        if let firstEmpty, forRelocation || secondEmptySeen {
+        if let firstEmpty {
             sectors.lastNewSector = firstEmpty
             return firstEmpty
         }
-        return forRelocation ? mostReclaimable : nil
+        return mostReclaimable
     }
 
     /// The sector to garbage-collect to make room for a write (pw_kvs
