@@ -63,9 +63,7 @@ extension KeyValueStore {
                 continue
             }
             let stored = span.span.extracting(EntryHeader.size...)
-            var equal = true
-            for index in 0..<key.count where stored[index] != key[index] { equal = false }
-            if equal { return (descriptor, try? Entry(parsing: span.span, at: address, in: io)) }
+            if bytesEqual(stored, key) { return (descriptor, try? Entry(parsing: span.span, at: address, in: io)) }
             // Another key with the same hash, or this key's bytes damaged.
             if KeyHash.of(stored) == hash { throw .alreadyExists }
             sectors.markCorrupt(sectors.sector(of: address))
