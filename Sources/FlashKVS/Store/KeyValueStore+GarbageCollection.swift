@@ -156,8 +156,7 @@ extension KeyValueStore {
             for copy in 0..<keyTable.addressCount(descriptor)
             where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
                 // No checksum: never a torn version of the copy (tornCopy).
-                if let tornCopy = mutable.pointee.tornCopies?.tornCopy,
-                   tornCopy(self, keyTable.address(descriptor, copy: copy), entry.address) == entry.address { break }
+                if tornCopy(of: descriptor, copy: copy, entry.address) == entry.address { break }
                 keyTable.replaceAddress(descriptor, copy: copy, with: entry.address)
                 sectors.removeValid(sector, entry.header.entrySize)
                 sectors.addValid(other, entry.header.entrySize)

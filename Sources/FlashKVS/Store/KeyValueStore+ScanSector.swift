@@ -110,7 +110,7 @@ extension KeyValueStore {
             }
             // No checksum: a copy torn by a cut erase or program still parses;
             // keep the copy that is the more programmed (see tornCopy).
-            if let torn = mutable.pointee.tornCopies?.tornCopy(self, keyTable.address(descriptor, copy: 0), entry.address) {
+            if let torn = tornCopy(of: descriptor, copy: 0, entry.address) {
                 if torn == entry.address { return 0 }
                 keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                            deleted: header.isTombstone, address: entry.address)

@@ -4,9 +4,10 @@
 // differ the torn one has erased bits where the other has programmed ones
 // (issue 17, an erase cut with the sector's start intact). The scan and
 // garbage collection reach this file only through `tornCopies`, the
-// function pointers the initializers set when a format has no checksum:
-// firmware whose formats visibly all have a checksum links none of this
-// code (KeyValueStore.swift, "Inlined initializers").
+// function pointers the initializers set when a format has no checksum
+// (`tornCopy(of:copy:_:)` makes their tornCopy call): firmware whose
+// formats visibly all have a checksum links none of the checks
+// (KeyValueStore.swift, "Inlined initializers").
 
 extension KeyValueStore {
     /// The checks ``installTornCopyChecks()`` installs. Non-capturing
@@ -27,6 +28,16 @@ extension KeyValueStore {
             tornCopy: { store, first, second in store.tornCopy(first, second) },
             forgetTornKeys: { store in store.forgetTornKeys() },
             isErasedFromItsKey: { entry in entry.isErasedFromItsKey() })
+    }
+
+    /// Of copy `copy` of `descriptor` and the entry at `other`, the torn
+    /// one (``tornCopy(_:_:)``) through the installed checks; nil when none
+    /// are installed (every format has a checksum). The one call of the
+    /// hook for the scan and garbage collection.
+    @inline(never)
+    func tornCopy(of descriptor: Int, copy: Int, _ other: Int) -> Int? {
+        guard let tornCopy = mutable.pointee.tornCopies?.tornCopy else { return nil }
+        return tornCopy(self, keyTable.address(descriptor, copy: copy), other)
     }
 
     /// Whether a configured format has no checksum.
