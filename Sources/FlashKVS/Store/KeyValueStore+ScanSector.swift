@@ -102,8 +102,7 @@ extension KeyValueStore {
             keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                        deleted: header.isTombstone, address: entry.address)
         } else if header.transactionID == stored {
-            let sector = sectors.sector(of: entry.address)
-            for copy in 0..<keyTable.addressCount(descriptor) where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
+            if placement.hasCopy(descriptor, in: sectors.sector(of: entry.address)) {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
                 return header.entrySize
