@@ -8,6 +8,8 @@
 // (`tornCopy(of:copy:_:)` makes their tornCopy call): firmware whose
 // formats visibly all have a checksum links none of the checks
 // (KeyValueStore.swift, "Inlined initializers").
+// Both `tornCopy` functions are kept out of line (`@inline(never)`): one
+// copy for their callers (Docs/EMBEDDED.md, "Code size").
 
 extension KeyValueStore {
     /// The checks ``installTornCopyChecks()`` installs. Non-capturing
@@ -56,7 +58,7 @@ extension KeyValueStore {
     /// - Returns: the torn entry's address; nil if the headers differ, the
     ///   format has a checksum, the bytes are equal, neither is torn, or a
     ///   read fails. Reads both entries 16 bytes at a time.
-    @inline(never)  // one copy: smaller device code
+    @inline(never)
     func tornCopy(_ first: Int, _ second: Int) -> Int? {
         let erased = partition.erasedByte
         var firstBytes = InlineArray<16, UInt8>(repeating: 0)
