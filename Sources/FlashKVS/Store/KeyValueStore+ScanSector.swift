@@ -161,15 +161,16 @@ extension KeyValueStore {
     /// reads the 4 bytes where its size says the next entry starts.
     private func isForeignEntry(_ header: EntryHeader, at address: Int, sectorEnd: Int) -> Bool {
         let next = address &+ header.entrySize
+        let offset = address &- (sectorEnd &- sectorSize)  // in its sector
         var nextMagic: UInt32? = nil
-        if next &+ 4 <= sectorEnd && header.fits(offset: address % sectorSize, sectorSize: sectorSize) {
+        if next &+ 4 <= sectorEnd && header.fits(offset: offset, sectorSize: sectorSize) {
             var bytes = InlineArray<4, UInt8>(repeating: 0)
             var span = bytes.mutableSpan
             guard (try? io.read(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
             nextMagic = EntryHeader.loadUInt32(span.span, 0)
         }
         return header.isOfAnotherFormat(
-            than: formats, offset: address % sectorSize, sectorSize: sectorSize, nextMagic: nextMagic,
+            than: formats, offset: offset, sectorSize: sectorSize, nextMagic: nextMagic,
             erasedByte: partition.erasedByte)
     }
 }
