@@ -146,7 +146,11 @@ struct KeyTable {
     }
 
     /// Stores `address` (nil: none) in `slot`.
+    #if $Embedded
+    @inline(never)
+    #else
     @inline(__always)
+    #endif
     private func setAddress(_ address: Int?, inSlot slot: Int) {
         if let narrowAddresses {
             guard let address else { return narrowAddresses[slot] = Self.noNarrowAddress }
@@ -249,6 +253,9 @@ struct KeyTable {
     }
 
     /// Makes `address` the only copy of a new version of `descriptor`.
+    #if $Embedded
+    @inline(never)
+    #endif
     func reset(_ descriptor: Int, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) {
         let wasDeleted = isDeleted(descriptor)
         transactionIDs[descriptor] = transactionID

@@ -1,3 +1,11 @@
+// Code size (Docs/EMBEDDED.md, "Code size"; measured with
+// Scripts/embedded-footprint.sh): on devices, small helpers that several
+// callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
+// where hosts inline them for speed), and helpers with one caller in the
+// minimal image are inlined (`@inline(__always)`). `@_specialize` under
+// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
+// builds specialize everything anyway.
+
 extension KeyValueStore {
     /// Collects the sector ``Placement/sectorToGarbageCollect(avoiding:)``
     /// chooses (pw_kvs `GarbageCollect`): to make room for a write, live
@@ -136,6 +144,15 @@ extension KeyValueStore {
         return false
     }
 
+    /// The first copy of `descriptor` in `sector`, if any.
+    @inline(__always)
+    private func copy(of descriptor: Int, in sector: Int) -> Int? {
+        for copy in 0..<keyTable.addressCount(descriptor) where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
+            return copy
+        }
+        return nil
+    }
+
     /// For each entry of `other` that loads, verifies and reads the same
     /// twice more (a torn copy's bits may flicker), and is the current
     /// version of a key with a copy in `sector` and none in `other` (and,
@@ -152,17 +169,12 @@ extension KeyValueStore {
             address &+= entry.header.entrySize
             guard let descriptor = keyTable.find(hash: keyHash),
                   keyTable.transactionID(descriptor) == entry.header.transactionID,
-                  !placement.hasCopy(descriptor, in: other), placement.hasCopy(descriptor, in: sector), entry.isStable() else { continue }
-            for copy in 0..<keyTable.addressCount(descriptor)
-            where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
-                // No checksum: never a torn version of the copy (tornCopy).
-                if let tornCopy = mutable.pointee.tornCopies?.tornCopy,
-                   tornCopy(self, keyTable.address(descriptor, copy: copy), entry.address) == entry.address { break }
-                keyTable.replaceAddress(descriptor, copy: copy, with: entry.address)
-                sectors.removeValid(sector, entry.header.entrySize)
-                sectors.addValid(other, entry.header.entrySize)
-                break
-            }
+                  !placement.hasCopy(descriptor, in: other), let copy = copy(of: descriptor, in: sector), entry.isStable(),
+                  // No checksum: never a torn version of the copy (tornCopy).
+                  tornCopy(of: descriptor, copy: copy, entry.address) != entry.address else { continue }
+            keyTable.replaceAddress(descriptor, copy: copy, with: entry.address)
+            sectors.removeValid(sector, entry.header.entrySize)
+            sectors.addValid(other, entry.header.entrySize)
         }
     }
 }

@@ -63,7 +63,7 @@ extension KeyValueStore {
     /// With batches enabled (``enableBatches()``), rolls back a torn batch
     /// if the flash holds one; sets ``errorDetected`` while one remains.
     /// - Returns: whether a torn batch remains. O(1) without batches.
-    @inline(__always)
+    @inline(never)
     @discardableResult
     func resolveTornBatch() -> Bool {
         guard let rollBack = mutable.pointee.batchRecovery else { return false }

@@ -102,15 +102,14 @@ extension KeyValueStore {
             keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                        deleted: header.isTombstone, address: entry.address)
         } else if header.transactionID == stored {
-            let sector = sectors.sector(of: entry.address)
-            for copy in 0..<keyTable.addressCount(descriptor) where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
+            if placement.hasCopy(descriptor, in: sectors.sector(of: entry.address)) {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
                 return header.entrySize
             }
             // No checksum: a copy torn by a cut erase or program still parses;
             // keep the copy that is the more programmed (see tornCopy).
-            if let torn = mutable.pointee.tornCopies?.tornCopy(self, keyTable.address(descriptor, copy: 0), entry.address) {
+            if let torn = tornCopy(of: descriptor, copy: 0, entry.address) {
                 if torn == entry.address { return 0 }
                 keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                            deleted: header.isTombstone, address: entry.address)
@@ -162,15 +161,16 @@ extension KeyValueStore {
     /// reads the 4 bytes where its size says the next entry starts.
     private func isForeignEntry(_ header: EntryHeader, at address: Int, sectorEnd: Int) -> Bool {
         let next = address &+ header.entrySize
+        let offset = address &- (sectorEnd &- sectorSize)  // in its sector
         var nextMagic: UInt32? = nil
-        if next &+ 4 <= sectorEnd && header.fits(offset: address % sectorSize, sectorSize: sectorSize) {
+        if next &+ 4 <= sectorEnd && header.fits(offset: offset, sectorSize: sectorSize) {
             var bytes = InlineArray<4, UInt8>(repeating: 0)
             var span = bytes.mutableSpan
             guard (try? io.read(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
             nextMagic = EntryHeader.loadUInt32(span.span, 0)
         }
         return header.isOfAnotherFormat(
-            than: formats, offset: address % sectorSize, sectorSize: sectorSize, nextMagic: nextMagic,
+            than: formats, offset: offset, sectorSize: sectorSize, nextMagic: nextMagic,
             erasedByte: partition.erasedByte)
     }
 }

@@ -4,9 +4,12 @@
 // differ the torn one has erased bits where the other has programmed ones
 // (issue 17, an erase cut with the sector's start intact). The scan and
 // garbage collection reach this file only through `tornCopies`, the
-// function pointers the initializers set when a format has no checksum:
-// firmware whose formats visibly all have a checksum links none of this
-// code (KeyValueStore.swift, "Inlined initializers").
+// function pointers the initializers set when a format has no checksum
+// (`tornCopy(of:copy:_:)` makes their tornCopy call): firmware whose
+// formats visibly all have a checksum links none of the checks
+// (KeyValueStore.swift, "Inlined initializers").
+// Both `tornCopy` functions are kept out of line (`@inline(never)`): one
+// copy for their callers (Docs/EMBEDDED.md, "Code size").
 
 extension KeyValueStore {
     /// The checks ``installTornCopyChecks()`` installs. Non-capturing
@@ -29,6 +32,16 @@ extension KeyValueStore {
             isErasedFromItsKey: { entry in entry.isErasedFromItsKey() })
     }
 
+    /// Of copy `copy` of `descriptor` and the entry at `other`, the torn
+    /// one (``tornCopy(_:_:)``) through the installed checks; nil when none
+    /// are installed (every format has a checksum). The one call of the
+    /// hook for the scan and garbage collection.
+    @inline(never)
+    func tornCopy(of descriptor: Int, copy: Int, _ other: Int) -> Int? {
+        guard let tornCopy = mutable.pointee.tornCopies?.tornCopy else { return nil }
+        return tornCopy(self, keyTable.address(descriptor, copy: copy), other)
+    }
+
     /// Whether a configured format has no checksum.
     var hasChecksumFreeFormat: Bool {
         for format in formats where format.checksum.byteCount == 0 { return true }
@@ -45,7 +58,7 @@ extension KeyValueStore {
     /// - Returns: the torn entry's address; nil if the headers differ, the
     ///   format has a checksum, the bytes are equal, neither is torn, or a
     ///   read fails. Reads both entries 16 bytes at a time.
-    @inline(never)  // one copy: smaller device code
+    @inline(never)
     func tornCopy(_ first: Int, _ second: Int) -> Int? {
         let erased = partition.erasedByte
         var firstBytes = InlineArray<16, UInt8>(repeating: 0)

@@ -179,27 +179,23 @@ extension KeyValueStore {
         }
         lastWriteState = .committed
         for copy in 1..<redundancy {
-            var address: Int
-            if copy < reservedCopies {
-                address = reserved[copy]
-            } else {
-                // Room made by releasing the prior version (see reserveAddresses).
-                let sector = try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor)
-                address = sectors.nextWritableAddress(sector)
-            }
             var retried = false
             while true {
+                // A reserved address, else (room made by releasing the prior
+                // version, see reserveAddresses; or a retry) a sector found now,
+                // away from the other copies.
+                let address = copy < reservedCopies && !retried
+                    ? reserved[copy]
+                    : sectors.nextWritableAddress(
+                        try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor))
                 do {
                     try appendEntry(header, key: key, value: value, at: address)
+                    keyTable.addAddress(descriptor, address)
                     break
                 } catch where !retried {
-                    // As for the first copy: once more elsewhere, away from the other copies.
-                    retried = true
-                    let sector = try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor)
-                    address = sectors.nextWritableAddress(sector)
+                    retried = true  // as for the first copy: once more elsewhere
                 }
             }
-            keyTable.addAddress(descriptor, address)
         }
     }
 

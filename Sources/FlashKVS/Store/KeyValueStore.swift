@@ -87,7 +87,10 @@ public final class KeyValueStore<Flash: FlashMemory> {
     }
     /// Set while ``repairDiscardingUnindexedData()`` scans: entries of keys
     /// that do not fit count as corrupt, so that their sectors are collected.
-    var discardingUnindexedData = false
+    var discardingUnindexedData: Bool {
+        get { mutable.pointee.discardingUnindexedData }
+        _modify { yield &mutable.pointee.discardingUnindexedData }
+    }
     /// Flash reads that failed since the store was created.
     var failedReads: Int { io.state.pointee.failedReads }
     /// The error of the last read that failed twice.
@@ -112,6 +115,9 @@ public final class KeyValueStore<Flash: FlashMemory> {
         /// one-byte fields: no padding).
         var batchesChecked = false
         var lastScan: ScanReport = ScanReport()
+        /// ``KeyValueStore/discardingUnindexedData`` (after `lastScan`: in
+        /// its padding).
+        var discardingUnindexedData = false
         var lastTransactionID: UInt32 = 0
         var sectorEraseCount: Int = 0
         var corruptSectorsRecovered: Int = 0
