@@ -66,32 +66,7 @@ struct Placement {
     /// for garbage collection), which becomes `lastNewSector`.
     /// - Returns: nil if no sector qualifies.
     func findSpace(size: Int, avoiding avoid: AvoidList) -> Int? {
-        // Two passes in rotation order give the same choice as one pass
-        // that prefers written sectors: the first (every put) is a tight
-        // scan of the counts.
-        let count = sectors.count
-        let start = sectors.lastNewSector &+ 1 == count ? 0 : sectors.lastNewSector &+ 1
-        for pass in 0..<2 {
-            let range = pass == 0 ? start..<count : 0..<start
-            var from = range.lowerBound
-            while let sector = sectors.firstPartlyWritten(withRoomFor: size, in: from..<range.upperBound) {
-                if !isAvoided(sector, avoid) { return sector }
-                from = sector &+ 1
-            }
-        }
-        var firstEmpty: Int? = nil
-        for pass in 0..<2 {
-            let range = pass == 0 ? start..<count : 0..<start
-            var from = range.lowerBound
-            while let sector = sectors.firstEmpty(in: from..<range.upperBound) {
-                from = sector &+ 1
-                if isAvoided(sector, avoid) { continue }
-                guard let firstEmpty else { firstEmpty = sector; continue }
-                sectors.lastNewSector = firstEmpty
-                return firstEmpty
-            }
-        }
-        return nil
+        find(.newEntry, size: size, avoiding: avoid)
     }
 
     /// A sector to relocate an entry of `size` bytes into while a sector is
@@ -102,8 +77,18 @@ struct Placement {
     /// bytes.
     /// - Returns: nil if no sector qualifies.
     func findSpaceDuringGarbageCollection(size: Int, avoiding avoid: AvoidList) -> Int? {
+        find(.relocation, size: size, avoiding: avoid)
+    }
+
+    private enum Mode { case newEntry, relocation }
+
+    /// The two searches in one pass (pw_kvs `Sectors::Find`), over only the
+    /// sectors that are empty or have room: the others can never be chosen.
+    private func find(_ mode: Mode, size: Int, avoiding avoid: AvoidList) -> Int? {
+        let forRelocation = mode == .relocation
         let count = sectors.count
         var firstEmpty: Int? = nil
+        var secondEmptySeen = false
         var mostReclaimable: Int? = nil
         var next = sectors.lastNewSector &+ 1 == count ? 0 : sectors.lastNewSector &+ 1
         var remaining = count
@@ -117,21 +102,23 @@ struct Placement {
             remaining &-= sector &+ 1 &- next
             next = sector &+ 1 == count ? 0 : sector &+ 1
             if isAvoided(sector, avoid) { continue }
-            if sectors.isEmpty(sector) {
-                if firstEmpty == nil { firstEmpty = sector }
-                continue
+            let empty = sectors.isEmpty(sector)
+            if !empty {
+                let reclaimable = sectors.reclaimableBytes(sector)
+                if !forRelocation || reclaimable == 0 { return sector }
+                if mostReclaimable.map({ sectors.reclaimableBytes($0) < reclaimable }) ?? true {
+                    mostReclaimable = sector
+                }
             }
-            let reclaimable = sectors.reclaimableBytes(sector)
-            if reclaimable == 0 { return sector }
-            if mostReclaimable.map({ sectors.reclaimableBytes($0) < reclaimable }) ?? true {
-                mostReclaimable = sector
+            if empty {
+                if firstEmpty == nil { firstEmpty = sector } else if !forRelocation { secondEmptySeen = true }
             }
         }
-        if let firstEmpty {
+        if let firstEmpty, forRelocation || secondEmptySeen {
             sectors.lastNewSector = firstEmpty
             return firstEmpty
         }
-        return mostReclaimable
+        return forRelocation ? mostReclaimable : nil
     }
 
     /// The sector to garbage-collect to make room for a write (pw_kvs

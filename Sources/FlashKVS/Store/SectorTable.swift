@@ -188,44 +188,29 @@ struct SectorTable {
         setValid(sector, max(validBytes(sector) &- bytes, 0))
     }
 
-    /// The first sector in `range` that is empty or has room for `size`
-    /// bytes (corrupt sectors have none). O(range).
+    /// The first sector in `range` that is empty or has `size` writable
+    /// bytes (never a corrupt one): the only sectors ``KeyValueStore``'s
+    /// placement can choose. A tight scan of the writable counts.
     func firstEmptyOrWithRoom(for size: Int, in range: Range<Int>) -> Int? {
-        let full = sectorSize, marker = corruptMarker
-        return first(in: range) { $0 != marker && ($0 == full || $0 >= size) }
-    }
-
-    /// The first sector in `range` that is written but not full: it has
-    /// room for `size` bytes and is neither empty nor corrupt. O(range).
-    func firstPartlyWritten(withRoomFor size: Int, in range: Range<Int>) -> Int? {
-        let full = sectorSize, marker = corruptMarker
-        return first(in: range) { $0 != marker && $0 != full && $0 >= size }
-    }
-
-    /// The first empty sector in `range`. O(range).
-    func firstEmpty(in range: Range<Int>) -> Int? {
-        let full = sectorSize
-        return first(in: range) { $0 == full }
-    }
-
-    /// The first sector in `range` whose writable count passes `test`: the
-    /// counts are read directly, after one range check and one width test.
-    @inline(__always)
-    private func first(in range: Range<Int>, where test: (Int) -> Bool) -> Int? {
         guard !range.isEmpty else { return nil }
         check(range.upperBound &- 1)
+        let full = sectorSize, marker = corruptMarker
+        // The counts are read directly: one range check, one width test.
         if fields.pointee.wide {
-            for sector in range where test(Int(counts.load(fromByteOffset: 8 &* sector, as: UInt32.self))) {
-                return sector
+            for sector in range {
+                let bytes = Int(counts.load(fromByteOffset: 8 &* sector, as: UInt32.self))
+                if bytes != marker && (bytes == full || bytes >= size) { return sector }
             }
         } else {
-            for sector in range where test(Int(counts.load(fromByteOffset: 4 &* sector, as: UInt16.self))) {
-                return sector
+            for sector in range {
+                let bytes = Int(counts.load(fromByteOffset: 4 &* sector, as: UInt16.self))
+                if bytes != marker && (bytes == full || bytes >= size) { return sector }
             }
         }
         return nil
     }
 
+    /// Bytes of valid entries in all sectors.
     var totalValidBytes: Int {
         var total = 0
         for sector in 0..<count { total &+= validBytes(sector) }
