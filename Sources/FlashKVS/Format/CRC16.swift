@@ -56,6 +56,49 @@ public enum CRC16 {
     }
 
     #if !$Embedded
+    /// The CRC of an entry held in RAM: `parts` (header with a zero
+    /// checksum field, key, value) then `padding` zero bytes, in one call
+    /// that sets up the tables once (hosts only; devices chain
+    /// ``update(_:_:)``).
+    @inline(never)
+    static func entry(_ header: Span<UInt8>, _ key: Span<UInt8>, _ value: Span<UInt8>, padding: Int) -> UInt16 {
+        table.withUnsafeBufferPointer { single in
+            shiftedTables.withUnsafeBufferPointer { shifted in
+                var crc = initial
+                @inline(__always) func feed(_ bytes: Span<UInt8>) {
+                    bytes.withUnsafeBufferPointer { input in
+                        var index = 0
+                        let count = input.count
+                        while index &+ 4 <= count {
+                            let high = Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])
+                            let low = Int(UInt8(truncatingIfNeeded: crc) ^ input[index &+ 1])
+                            crc = shifted[512 &+ high] ^ shifted[256 &+ low] ^ shifted[Int(input[index &+ 2])]
+                                ^ single[Int(input[index &+ 3])]
+                            index &+= 4
+                        }
+                        while index < count {
+                            crc = single[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])] ^ (crc << 8)
+                            index &+= 1
+                        }
+                    }
+                }
+                feed(header)
+                feed(key)
+                feed(value)
+                var remaining = padding
+                while remaining >= 4 {
+                    crc = shifted[512 &+ Int(crc >> 8)] ^ shifted[256 &+ Int(crc & 0xFF)]
+                    remaining &-= 4
+                }
+                while remaining > 0 {
+                    crc = single[Int(crc >> 8)] ^ (crc << 8)
+                    remaining &-= 1
+                }
+                return crc
+            }
+        }
+    }
+
     /// Continues `crc` over `count` zero bytes (an entry's padding), four
     /// bytes per step with two table reads: the zero bytes' own terms
     /// vanish. Hosts only; devices feed zeros to ``update(_:_:)``.

@@ -7,7 +7,7 @@
 // builds specialize everything anyway.
 
 // Encoding and checking whole entries held in RAM, for tools and tests.
-// The store itself streams entries to and from flash (KeyValueStore+Entries).
+// The store itself streams entries to and from flash (Entry, Entry+Writing).
 extension EntryFormat {
     /// The checksum field value for an entry with `header`, `key` and
     /// `value` (the value is ignored for a tombstone). Covers the header
@@ -20,6 +20,12 @@ extension EntryFormat {
     @inline(never)
     func checksumState(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> UInt32 {
         if checksum.byteCount == 0 { return 0 }
+        #if !$Embedded
+        if case .crc16 = checksum.kind {
+            let padding = header.entrySize &- EntryHeader.size &- key.count &- value.count
+            return UInt32(CRC16.entry(header.encoded(zeroChecksum: true).span, key, value, padding: padding))
+        }
+        #endif
         var state = checksum.update(checksum.initialState, header.encoded(zeroChecksum: true).span)
         state = checksum.update(state, key)
         state = checksum.update(state, value)
