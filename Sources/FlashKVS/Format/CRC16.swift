@@ -31,72 +31,51 @@ public enum CRC16 {
             crc = nibbleTable[Int(UInt8(truncatingIfNeeded: crc >> 12) ^ (byte & 0x0F))] ^ (crc << 4)
         }
         #else
-        bytes.withUnsafeBufferPointer { input in
-            table.withUnsafeBufferPointer { single in
-                shiftedTables.withUnsafeBufferPointer { shifted in
-                    var index = 0
-                    let count = input.count
-                    // Four bytes per step: T3[high ^ b0] ^ T2[low ^ b1] ^ T1[b2] ^ T0[b3].
-                    while index + 4 <= count {
-                        let high = Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])
-                        let low = Int(UInt8(truncatingIfNeeded: crc) ^ input[index + 1])
-                        crc = shifted[512 + high] ^ shifted[256 + low] ^ shifted[Int(input[index + 2])]
-                            ^ single[Int(input[index + 3])]
-                        index += 4
-                    }
-                    while index < count {
-                        crc = single[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])] ^ (crc << 8)
-                        index += 1
-                    }
-                }
-            }
+        table.withUnsafeBufferPointer { single in
+            shiftedTables.withUnsafeBufferPointer { shifted in crc = run(crc, bytes, single, shifted) }
         }
         #endif
         return crc
     }
 
     #if !$Embedded
-    /// The CRC of an entry held in RAM: `parts` (header with a zero
-    /// checksum field, key, value) then `padding` zero bytes, in one call
-    /// that sets up the tables once (hosts only; devices chain
-    /// ``update(_:_:)``).
+    /// The CRC of an entry held in RAM: `header` (its checksum field zero),
+    /// `key`, `value`, then `padding` zero bytes, in one call that sets up
+    /// the tables once (hosts only; devices chain ``update(_:_:)``).
     @inline(never)
     static func entry(_ header: Span<UInt8>, _ key: Span<UInt8>, _ value: Span<UInt8>, padding: Int) -> UInt16 {
-        table.withUnsafeBufferPointer { single in
+        let crc = table.withUnsafeBufferPointer { single in
             shiftedTables.withUnsafeBufferPointer { shifted in
-                var crc = initial
-                @inline(__always) func feed(_ bytes: Span<UInt8>) {
-                    bytes.withUnsafeBufferPointer { input in
-                        var index = 0
-                        let count = input.count
-                        while index &+ 4 <= count {
-                            let high = Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])
-                            let low = Int(UInt8(truncatingIfNeeded: crc) ^ input[index &+ 1])
-                            crc = shifted[512 &+ high] ^ shifted[256 &+ low] ^ shifted[Int(input[index &+ 2])]
-                                ^ single[Int(input[index &+ 3])]
-                            index &+= 4
-                        }
-                        while index < count {
-                            crc = single[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])] ^ (crc << 8)
-                            index &+= 1
-                        }
-                    }
-                }
-                feed(header)
-                feed(key)
-                feed(value)
-                var remaining = padding
-                while remaining >= 4 {
-                    crc = shifted[512 &+ Int(crc >> 8)] ^ shifted[256 &+ Int(crc & 0xFF)]
-                    remaining &-= 4
-                }
-                while remaining > 0 {
-                    crc = single[Int(crc >> 8)] ^ (crc << 8)
-                    remaining &-= 1
-                }
-                return crc
+                run(run(run(initial, header, single, shifted), key, single, shifted), value, single, shifted)
             }
         }
+        return updateWithZeros(crc, count: padding)
+    }
+
+    /// `crc` continued over `bytes` with the tables: four bytes per step,
+    /// T3[high ^ b0] ^ T2[low ^ b1] ^ T1[b2] ^ T0[b3], where Tk is the table
+    /// of a byte followed by k zero bytes (T0 `single`, T1...T3 `shifted`).
+    @inline(__always)
+    private static func run(
+        _ crc: UInt16, _ bytes: Span<UInt8>, _ single: UnsafeBufferPointer<UInt16>, _ shifted: UnsafeBufferPointer<UInt16>
+    ) -> UInt16 {
+        var crc = crc
+        bytes.withUnsafeBufferPointer { input in
+            var index = 0
+            let count = input.count
+            while index &+ 4 <= count {
+                let high = Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])
+                let low = Int(UInt8(truncatingIfNeeded: crc) ^ input[index &+ 1])
+                crc = shifted[512 &+ high] ^ shifted[256 &+ low] ^ shifted[Int(input[index &+ 2])]
+                    ^ single[Int(input[index &+ 3])]
+                index &+= 4
+            }
+            while index < count {
+                crc = single[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])] ^ (crc << 8)
+                index &+= 1
+            }
+        }
+        return crc
     }
 
     /// Continues `crc` over `count` zero bytes (an entry's padding), four

@@ -193,6 +193,7 @@ struct SectorTable {
     /// placement can choose. A tight scan of the writable counts.
     func firstEmptyOrWithRoom(for size: Int, in range: Range<Int>) -> Int? {
         guard !range.isEmpty else { return nil }
+        check(range.lowerBound)
         check(range.upperBound &- 1)
         let full = sectorSize, marker = corruptMarker
         // The counts are read directly: one range check, one width test.
