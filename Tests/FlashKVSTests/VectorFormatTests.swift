@@ -16,6 +16,24 @@ struct VectorFormatTests {
         #expect(CRC16.update(CRC16.initial, [UInt8]().span) == 0xFFFF)
     }
 
+    @Test("entry sizes round up to every alignment a header can state, powers of two or not")
+    func entrySizesForEveryAlignment() {
+        // alignmentUnits 0...255: 16, 32, 48 (not a power of two), ... 4096
+        // bytes; the header, key and value rounded up to a multiple.
+        for units in [0, 1, 2, 3, 4, 5, 7, 15, 255] as [UInt8] {
+            let alignment = (Int(units) + 1) * 16
+            for keyLength in [1, 8, 63] as [UInt8] {
+                for valueSize in [0, 1, 15, 16, 17, 47, 48, 100, 1000] {
+                    let header = EntryHeader(magic: 1, alignmentUnits: units, keyLength: keyLength,
+                                             valueSizeField: UInt16(valueSize), transactionID: 1)
+                    let content = 16 + Int(keyLength) + valueSize
+                    let expected = (content + alignment - 1) / alignment * alignment
+                    #expect(header.entrySize == expected, "units \(units), content \(content)")
+                }
+            }
+        }
+    }
+
     @Test("Key hash examples of spec 2.2, unsigned bytes")
     func keyHashExamples() {
         #expect(KeyHash.of(Array("a".utf8).span) == 0x0061_17DF)
