@@ -28,7 +28,9 @@ public struct Options: Sendable {
     public var recovery: Recovery
     /// Verify the checksum of every complete value read.
     public var verifyOnRead: Bool
-    /// Read back and verify every entry written or copied.
+    /// Read back and verify every entry written or copied: a new entry is
+    /// compared byte for byte with what was meant to be programmed (each
+    /// chunk, in reads of up to 64 bytes), a copy's checksum is checked.
     public var verifyOnWrite: Bool
 
     public init(
