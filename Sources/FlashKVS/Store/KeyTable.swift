@@ -114,6 +114,9 @@ struct KeyTable {
         check(descriptor)
         return hashes[descriptor]
     }
+    #if $Embedded
+    @inline(never)
+    #endif
     func transactionID(_ descriptor: Int) -> UInt32 {
         check(descriptor)
         return transactionIDs[descriptor]
