@@ -253,6 +253,9 @@ extension KeyValueStore {
     ///   marked corrupt (collected, i.e. erased, by the next repair).
     /// - Complexity: nothing for other sectors; else reads the sector once
     ///   (first use after init only) and erases it if needed.
+    #if $Embedded
+    @inline(__always)
+    #endif
     func prepareEmptySector(_ sector: Int) -> Bool {
         guard sectors.isUnverifiedEmpty(sector) else { return true }
         let base = sectors.base(of: sector)
