@@ -26,6 +26,7 @@ extension KeyValueStore {
     ///   then `.notInitialized`); `.resourceExhausted` or
     ///   `.failedPrecondition` for unindexed data (nothing is written); the
     ///   first repair error.
+    @inline(__always)
     func repair() throws(KVSError) {
         try scanFlashCheckingEmptySectors()
         if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
