@@ -102,10 +102,8 @@ extension KeyValueStore {
             return 0
         }
         let stored = keyTable.transactionID(descriptor)
-        if header.transactionID > stored {
-            keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
-                       deleted: header.isTombstone, address: entry.address)
-        } else if header.transactionID == stored {
+        if header.transactionID < stored { return 0 }
+        if header.transactionID == stored {
             if placement.hasCopy(descriptor, in: sectors.sector(of: entry.address)) {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
@@ -113,14 +111,18 @@ extension KeyValueStore {
             }
             // No checksum: a copy torn by a cut erase or program still parses;
             // keep the copy that is the more programmed (see tornCopy).
-            if let torn = tornCopy(of: descriptor, copy: 0, entry.address) {
-                if torn == entry.address { return 0 }
-                keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
-                           deleted: header.isTombstone, address: entry.address)
+            switch tornCopy(of: descriptor, copy: 0, entry.address) {
+            case nil:
+                if keyTable.addressCount(descriptor) < redundancy { keyTable.addAddress(descriptor, entry.address) }
                 return 0
+            case entry.address:
+                return 0
+            default:
+                break  // the recorded copy is the torn one: this copy replaces it
             }
-            if keyTable.addressCount(descriptor) < redundancy { keyTable.addAddress(descriptor, entry.address) }
         }
+        keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
+                   deleted: header.isTombstone, address: entry.address)
         return 0
     }
 
