@@ -53,7 +53,7 @@ extension KeyValueStore {
         let batchTorn = resolveTornBatch()
         var firstError = repairFoundErrors()
         if batchTorn && firstError == nil && resolveTornBatch() { firstError = .dataLoss }
-        if firstError == nil, !sectors.hasEmptySector { firstError = ensureErasedSectorExists() }
+        if firstError == nil { firstError = ensureErasedSectorExists() }
         if firstError == nil {
             errorDetected = false
             state = .ready
