@@ -96,7 +96,7 @@ extension KeyValueStore {
 
         var keysMissingCopies = 0
         var newestID: UInt32 = 0
-        var newestSector = 0
+        var newestAddress: Int? = nil
         for descriptor in 0..<keyTable.count {
             if keyTable.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
@@ -118,11 +118,11 @@ extension KeyValueStore {
             let count = keyTable.addressCount(descriptor)
             if keyTable.transactionID(descriptor) > newestID && count > 0 {
                 newestID = keyTable.transactionID(descriptor)
-                newestSector = sectors.sector(of: keyTable.address(descriptor, copy: count &- 1))
+                newestAddress = keyTable.address(descriptor, copy: count &- 1)
             }
         }
         lastTransactionID = max(lastTransactionID, newestID)
-        sectors.lastNewSector = newestSector
+        sectors.lastNewSector = newestAddress.map { sectors.sector(of: $0) } ?? 0
         lastScan.keysMissingCopies = keysMissingCopies
 
         if !foundEmptySector {
