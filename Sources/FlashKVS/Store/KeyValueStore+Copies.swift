@@ -191,9 +191,6 @@ extension KeyValueStore {
     /// copy; then accounts its bytes to the destination sector. A failure
     /// marks the destination corrupt and sets `errorDetected`.
     /// - Throws: as ``Entry/copy(from:as:to:in:)`` and ``Entry/verifyInFlash()``.
-    #if $Embedded
-    @inline(never)
-    #endif
     func copyEntry(_ entry: Entry<Flash>, as header: EntryHeader, to destination: Int) throws(KVSError) {
         try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry.address, at: destination)
     }
