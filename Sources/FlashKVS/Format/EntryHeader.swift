@@ -119,6 +119,9 @@ public struct EntryHeader: Equatable, Sendable {
     /// The entry's alignment in bytes, 16...4096.
     public var alignmentBytes: Int { (Int(alignmentUnits) + 1) * 16 }
     /// Bytes the whole entry occupies on flash, padding included.
+    #if $Embedded
+    @inline(never)
+    #endif
     public var entrySize: Int { alignUp(Self.size + Int(keyLength) + valueSize, alignmentBytes) }
     /// Bytes of key and value.
     var contentSize: Int { Int(keyLength) + valueSize }

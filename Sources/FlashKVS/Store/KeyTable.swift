@@ -66,6 +66,7 @@ struct KeyTable {
 
     /// Bytes the table occupies at the start of the storage it is created
     /// in: its fields, the per-key arrays and the index.
+    @inline(__always)
     static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
         MemoryLayout<Fields>.stride &+ 9 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy
             &+ 2 &* indexBuckets(capacity: capacity)
@@ -114,6 +115,9 @@ struct KeyTable {
         check(descriptor)
         return hashes[descriptor]
     }
+    #if $Embedded
+    @inline(never)
+    #endif
     func transactionID(_ descriptor: Int) -> UInt32 {
         check(descriptor)
         return transactionIDs[descriptor]

@@ -1,5 +1,7 @@
 // Code size: `roomAfterRelease` is rarely run and kept out of the put
-// path (`@inline(never)`); Docs/EMBEDDED.md, "Code size".
+// path (`@inline(never)`); `reserveAddresses` is inlined into its callers
+// on devices (`@inline(__always)`; writeEntry in the minimal image);
+// Docs/EMBEDDED.md, "Code size".
 //
 // Room for new entries: a sector per copy, garbage-collecting as the
 // options allow (writes, format migration and restored copies use it).
@@ -20,6 +22,9 @@ extension KeyValueStore {
     /// after the commit (pw_kvs refuses these writes).
     /// - Returns: the number of copies reserved.
     /// - Throws: as ``sectorForWrite(size:reservedCount:avoidingCopiesOf:)``.
+    #if $Embedded
+    @inline(__always)
+    #endif
     func reserveAddresses(size: Int, replacing prior: (descriptor: Int, entrySize: Int)?) throws(KVSError) -> Int {
         for copy in 0..<redundancy {
             do throws(KVSError) {

@@ -189,9 +189,6 @@ extension KeyValueStore {
     /// copy; then accounts its bytes to the destination sector. A failure
     /// marks the destination corrupt and sets `errorDetected`.
     /// - Throws: as ``Entry/copy(from:as:to:in:)`` and ``Entry/verifyInFlash()``.
-    #if $Embedded
-    @inline(never)
-    #endif
     func copyEntry(_ entry: Entry<Flash>, as header: EntryHeader, to destination: Int) throws(KVSError) {
         try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry.address, at: destination)
     }
@@ -252,6 +249,9 @@ extension KeyValueStore {
     ///   marked corrupt (collected, i.e. erased, by the next repair).
     /// - Complexity: nothing for other sectors; else reads the sector once
     ///   (first use after init only) and erases it if needed.
+    #if $Embedded
+    @inline(__always)
+    #endif
     func prepareEmptySector(_ sector: Int) -> Bool {
         guard sectors.isUnverifiedEmpty(sector) else { return true }
         let base = sectors.base(of: sector)

@@ -26,6 +26,7 @@ extension KeyValueStore {
     ///   then `.notInitialized`); `.resourceExhausted` or
     ///   `.failedPrecondition` for unindexed data (nothing is written); the
     ///   first repair error.
+    @inline(__always)
     func repair() throws(KVSError) {
         try scanFlashCheckingEmptySectors()
         if lastScan.entriesNotLoaded > 0 { throw .resourceExhausted }
@@ -52,7 +53,7 @@ extension KeyValueStore {
         let batchTorn = resolveTornBatch()
         var firstError = repairFoundErrors()
         if batchTorn && firstError == nil && resolveTornBatch() { firstError = .dataLoss }
-        if firstError == nil, !sectors.hasEmptySector { firstError = ensureErasedSectorExists() }
+        if firstError == nil { firstError = ensureErasedSectorExists() }
         if firstError == nil {
             errorDetected = false
             state = .ready

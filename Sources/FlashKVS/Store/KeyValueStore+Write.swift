@@ -123,15 +123,15 @@ extension KeyValueStore {
     private func writeEntry(
         key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior priorDescriptor: Int?, known: Entry<Flash>?
     ) throws(KVSError) {
-        let prior: (descriptor: Int, entry: Entry<Flash>)?
+        // The current version's descriptor and entry size.
+        var prior: (descriptor: Int, entrySize: Int)? = nil
         if let priorDescriptor {
-            prior = (priorDescriptor, try readEntry(priorDescriptor, known: known))
-        } else {
-            prior = nil
-        }
-        if let prior, keyTable.isDeleted(prior.descriptor) == deleted, prior.entry.valueMatches(value) {
-            lastWriteState = .committed
-            return
+            let entry = try readEntry(priorDescriptor, known: known)
+            if keyTable.isDeleted(priorDescriptor) == deleted && entry.valueMatches(value) {
+                lastWriteState = .committed
+                return
+            }
+            prior = (priorDescriptor, entry.header.entrySize)
         }
         let size = alignUp(EntryHeader.size &+ key.count &+ (deleted ? 0 : value.count), entryAlignment)
         let knownVersion = prior.map { keyTable.transactionID($0.descriptor) }
@@ -140,7 +140,7 @@ extension KeyValueStore {
         var reservedCopies: Int
         while true {
             do {
-                reservedCopies = try reserveAddresses(size: size, replacing: prior.map { ($0.descriptor, $0.entry.header.entrySize) })
+                reservedCopies = try reserveAddresses(size: size, replacing: prior)
             } catch {
                 if failedAttempts > 0 { reloadAfterFailedWrite(key, newerThan: knownVersion) }
                 throw error
@@ -170,7 +170,7 @@ extension KeyValueStore {
         let descriptor: Int
         if let prior {
             descriptor = prior.descriptor
-            releaseCopies(of: descriptor, size: prior.entry.header.entrySize)
+            releaseCopies(of: descriptor, size: prior.entrySize)
             keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
                        address: reserved[0])
         } else {
