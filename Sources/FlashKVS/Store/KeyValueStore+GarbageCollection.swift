@@ -144,15 +144,6 @@ extension KeyValueStore {
         return false
     }
 
-    /// The first copy of `descriptor` in `sector`, if any.
-    @inline(__always)
-    private func copy(of descriptor: Int, in sector: Int) -> Int? {
-        for copy in 0..<keyTable.addressCount(descriptor) where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
-            return copy
-        }
-        return nil
-    }
-
     /// For each entry of `other` that loads, verifies and reads the same
     /// twice more (a torn copy's bits may flicker), and is the current
     /// version of a key with a copy in `sector` and none in `other` (and,
@@ -169,7 +160,7 @@ extension KeyValueStore {
             address &+= entry.header.entrySize
             guard let descriptor = keyTable.find(hash: keyHash),
                   keyTable.transactionID(descriptor) == entry.header.transactionID,
-                  !placement.hasCopy(descriptor, in: other), let copy = copy(of: descriptor, in: sector), entry.isStable(),
+                  !placement.hasCopy(descriptor, in: other), let copy = placement.copy(of: descriptor, in: sector), entry.isStable(),
                   // No checksum: never a torn version of the copy (tornCopy).
                   tornCopy(of: descriptor, copy: copy, entry.address) != entry.address else { continue }
             keyTable.replaceAddress(descriptor, copy: copy, with: entry.address)

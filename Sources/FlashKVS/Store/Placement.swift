@@ -53,11 +53,17 @@ struct Placement {
     #endif
     func hasCopy(_ descriptor: Int?, in sector: Int) -> Bool {
         guard let descriptor else { return false }
+        return copy(of: descriptor, in: sector) != nil
+    }
+
+    /// The first copy of `descriptor` in `sector`, if any.
+    @inline(__always)
+    func copy(of descriptor: Int, in sector: Int) -> Int? {
         for copy in 0..<keyTable.addressCount(descriptor)
         where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
-            return true
+            return copy
         }
-        return false
+        return nil
     }
 
     /// A sector for a new entry of `size` bytes (pw_kvs `FindSpace`): the
