@@ -31,11 +31,12 @@ extension Entry {
         try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io, verifying: false)
     }
 
-    /// ``write(_:key:value:at:in:)``, then reads each programmed chunk
-    /// back and compares it with the bytes meant for it (reads of up to 64
-    /// bytes): verification on write for an entry built in RAM, stronger
-    /// than its checksum (pw_kvs re-reads and checks the checksum) and
-    /// done before the header's chunk is programmed.
+    /// ``write(_:key:value:at:in:)``, reading each chunk back right after
+    /// its program and comparing it with the bytes meant for it (reads of
+    /// up to 64 bytes): verification on write for an entry built in RAM,
+    /// stronger than its checksum (pw_kvs re-reads and checks the
+    /// checksum); the chunks before the header's are checked before the
+    /// header is programmed.
     /// - Throws: `.dataLoss` if a chunk reads back different; as
     ///   ``write(_:key:value:at:in:)``, or a read error.
     static func writeVerified(

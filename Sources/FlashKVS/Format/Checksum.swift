@@ -80,9 +80,6 @@ public struct Checksum: Sendable {
 
     /// The state after `count` zero bytes.
     func updateWithZeros(_ state: UInt32, count: Int) -> UInt32 {
-        #if !$Embedded
-        if case .crc16 = kind { return UInt32(CRC16.updateWithZeros(UInt16(truncatingIfNeeded: state), count: count)) }
-        #endif
         var state = state
         let zeros = InlineArray<16, UInt8>(repeating: 0)
         var remaining = count

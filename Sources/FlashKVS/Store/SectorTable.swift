@@ -196,7 +196,8 @@ struct SectorTable {
         check(range.lowerBound)
         check(range.upperBound &- 1)
         let full = sectorSize, marker = corruptMarker
-        // The counts are read directly: one range check, one width test.
+        // The writable counts (slot 2 x sector of ``count(at:)``) read
+        // directly: one range check and one width test for the whole scan.
         if fields.pointee.wide {
             for sector in range {
                 let bytes = Int(counts.load(fromByteOffset: 8 &* sector, as: UInt32.self))
