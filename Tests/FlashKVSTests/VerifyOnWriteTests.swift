@@ -53,9 +53,12 @@ struct VerifyOnWriteTests {
         }
     }
 
-    static func open(_ flash: MisprogrammingFlash, checksum: Checksum) throws -> KeyValueStore<MisprogrammingFlash> {
+    static func open(
+        _ flash: MisprogrammingFlash, checksum: Checksum, redundancy: Int = 1
+    ) throws -> KeyValueStore<MisprogrammingFlash> {
         let store = try KeyValueStore(
-            partition: FlashPartition(flash), format: EntryFormat(magic: 0x5b9a_341e, checksum: checksum), capacity: 32)
+            partition: FlashPartition(flash), format: EntryFormat(magic: 0x5b9a_341e, checksum: checksum), capacity: 32,
+            redundancy: redundancy)
         try store.initialize()
         return store
     }
@@ -93,6 +96,32 @@ struct VerifyOnWriteTests {
                 }
             }
             #expect(programs == (checksum.byteCount == 0 ? 1 : 0) + (valueCount > 200 ? 3 : 1))
+        }
+    }
+
+    @Test("with redundancy 2, a byte programmed wrong in either copy is rewritten elsewhere",
+          arguments: [Checksum.crc16, .none])
+    func misprogrammedRedundantCopyIsRewritten(checksum: Checksum) throws {
+        for write in 0..<(checksum.byteCount == 0 ? 4 : 2) {
+            for position in [MisprogrammingFlash.Position.first, .last] {
+                let flash = MisprogrammingFlash(RAMFlash(sectorSize: 1024, sectorCount: 6, alignment: 16))
+                let store = try Self.open(flash, checksum: checksum, redundancy: 2)
+                try store.put(Array("old".utf8).span, [UInt8](repeating: 0x11, count: 40).span)
+                let new = (0..<40).map { UInt8(truncatingIfNeeded: $0 &* 5 &+ 1) }
+                flash.misprogram(write: write, at: position)
+                let before = flash.writes
+                try store.put(Array("old".utf8).span, new.span)
+                let context = "program \(write) of the put, \(position) byte"
+                // The misprogrammed write happened (two copies of one or
+                // two programs each: programs 0...3 reach both copies).
+                #expect(flash.writes - before > write, "\(context)")
+                #expect(store.lastWriteState == .committed, "\(context)")
+                #expect(try Self.value(store, "old") == new, "\(context)")
+                #expect(store.invariantViolations() == [], "\(context)")
+                let reopened = try Self.open(flash, checksum: checksum, redundancy: 2)
+                #expect(try Self.value(reopened, "old") == new, "after a restart: \(context)")
+                #expect(reopened.invariantViolations() == [], "after a restart: \(context)")
+            }
         }
     }
 
