@@ -27,6 +27,15 @@ struct FlashIO<Flash: FlashMemory> {
     var formats: [EntryFormat] { state.pointee.formats }
     var sectorSize: Int { state.pointee.partition.sectorSize }
 
+    /// The offset of partition address `address` in its sector (a mask
+    /// for the usual power-of-two sector size, no division).
+    @inline(__always)
+    func offsetInSector(_ address: Int) -> Int {
+        let size = sectorSize
+        let mask = size &- 1
+        return size & mask == 0 ? address & mask : address % size
+    }
+
     /// Reads flash through the partition. A failed read is tried once
     /// more (a transient error never reaches the store's logic); a read
     /// that fails twice is counted in `failedReads` (a scan that saw one is
@@ -71,7 +80,9 @@ struct FlashIO<Flash: FlashMemory> {
     }
 
     /// The format with `magic`, if the store knows it. O(formats).
+    #if $Embedded
     @inline(never)
+    #endif
     func format(magic: UInt32) -> EntryFormat? {
         for format in state.pointee.formats where format.magic == magic { return format }
         return nil

@@ -81,7 +81,7 @@ public enum CRC16 {
     /// Continues `crc` over `count` zero bytes (an entry's padding), four
     /// bytes per step with two table reads: the zero bytes' own terms
     /// vanish. Hosts only; devices feed zeros to ``update(_:_:)``.
-    @inline(never)
+    @inline(__always)
     static func updateWithZeros(_ crc: UInt16, count: Int) -> UInt16 {
         var crc = crc
         var remaining = count

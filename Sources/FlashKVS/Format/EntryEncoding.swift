@@ -17,7 +17,11 @@ extension EntryFormat {
     }
 
     /// The final checksum state over an entry held in RAM.
+    #if $Embedded
     @inline(never)
+    #else
+    @inline(__always)
+    #endif
     func checksumState(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>) -> UInt32 {
         if checksum.byteCount == 0 { return 0 }
         #if !$Embedded

@@ -117,12 +117,14 @@ public struct EntryHeader: Equatable, Sendable {
     /// Number of value bytes stored (0 for a tombstone).
     public var valueSize: Int { isTombstone ? 0 : Int(valueSizeField) }
     /// The entry's alignment in bytes, 16...4096.
-    public var alignmentBytes: Int { (Int(alignmentUnits) + 1) * 16 }
+    public var alignmentBytes: Int { (Int(alignmentUnits) &+ 1) &* 16 }
     /// Bytes the whole entry occupies on flash, padding included.
     #if $Embedded
     @inline(never)
+    #else
+    @inline(__always)
     #endif
-    public var entrySize: Int { alignUp(Self.size + Int(keyLength) + valueSize, alignmentBytes) }
+    public var entrySize: Int { alignUp(Self.size &+ Int(keyLength) &+ valueSize, alignmentBytes) }
     /// Bytes of key and value.
     var contentSize: Int { Int(keyLength) + valueSize }
 

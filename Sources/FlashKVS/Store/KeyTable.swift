@@ -177,6 +177,15 @@ struct KeyTable {
         return count
     }
 
+    /// The address of copy `copy` of `descriptor`, nil from its first
+    /// missing copy on (copies fill slots in order): lets a loop over the
+    /// copies read each slot once, without ``addressCount(_:)``.
+    func addressOfCopy(_ copy: Int, of descriptor: Int) -> Int? {
+        check(descriptor)
+        guard copy < redundancy else { return nil }
+        return address(inSlot: descriptor &* redundancy &+ copy)
+    }
+
     /// - Precondition: `copy < addressCount(key)`.
     #if $Embedded
     @inline(never)

@@ -53,8 +53,9 @@ extension KeyValueStore {
         var failure: KVSError? = nil
         var bytes = InlineArray<80, UInt8>(repeating: 0)  // header and the longest key
         var whole = bytes.mutableSpan
-        for copy in 0..<keyTable.addressCount(descriptor) {
-            let address = keyTable.address(descriptor, copy: copy)
+        var copy = 0
+        while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+            copy &+= 1
             var span = whole._mutatingExtracting(first: EntryHeader.size &+ key.count)
             do {
                 try io.read(at: address, into: &span)
@@ -74,6 +75,9 @@ extension KeyValueStore {
 
     /// ``findEntry(_:)`` for keys that must be present: a collision or a
     /// deleted key throws `.notFound`.
+    #if !$Embedded
+    @inline(__always)
+    #endif
     func findExisting(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
         let found: (descriptor: Int, entry: Entry<Flash>?)
         do throws(KVSError) {
@@ -98,8 +102,9 @@ extension KeyValueStore {
     /// - Throws: a read error if a copy could not be read, else `.dataLoss`.
     func readEntry(_ descriptor: Int) throws(KVSError) -> Entry<Flash> {
         var failure: KVSError? = nil
-        for copy in 0..<keyTable.addressCount(descriptor) {
-            let address = keyTable.address(descriptor, copy: copy)
+        var copy = 0
+        while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+            copy &+= 1
             let readsBefore = failedReads
             do {
                 return try Entry(readingAt: address, in: io)
@@ -131,12 +136,16 @@ extension KeyValueStore {
     /// `known` (from ``findEntry(_:)``) saves its copy's header read.
     /// - Throws: as ``get(_:into:offset:)``: a read error if a copy could
     ///   not be read and no other copy is good, else `.dataLoss`.
+    #if !$Embedded
+    @inline(__always)
+    #endif
     func readValueFromFirstGoodCopy(
         of descriptor: Int, known: Entry<Flash>?, key: Span<UInt8>, into buffer: inout MutableSpan<UInt8>, offset: Int
     ) throws(KVSError) -> Int {
         var failure: KVSError? = nil
-        for copy in 0..<keyTable.addressCount(descriptor) {
-            let address = keyTable.address(descriptor, copy: copy)
+        var copy = 0
+        while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+            copy &+= 1
             let readsBefore = failedReads
             do throws(KVSError) {
                 let entry: Entry<Flash>
