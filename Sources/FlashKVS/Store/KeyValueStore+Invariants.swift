@@ -63,6 +63,7 @@ extension KeyValueStore {
             }
         }
         if state == .ready && !sectors.hasEmptySector { violations.append("ready without an erased sector") }
+        if !sectors.partlyWrittenBitsMatchCounts { violations.append("partly-written bitmap differs from the counts") }
         return violations
     }
 }

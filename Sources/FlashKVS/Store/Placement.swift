@@ -88,43 +88,70 @@ struct Placement {
 
     private enum Mode { case newEntry, relocation }
 
-    /// The two searches in one pass (pw_kvs `Sectors::Find`), over only the
-    /// sectors that are empty or have room: the others can never be chosen.
+    /// The two searches (pw_kvs `Sectors::Find`), in two passes in
+    /// rotation order: partly written sectors with room first (a new entry
+    /// takes the first; a relocation the first with nothing reclaimable,
+    /// and remembers the one with the most), then empty sectors. pw_kvs
+    /// makes one pass over every sector with the same outcome; the first
+    /// pass here visits only the partly written ones (a bitmap), usually
+    /// one or two, and the second runs only when they do not decide.
     private func find(_ mode: Mode, size: Int, avoiding avoid: AvoidList) -> Int? {
         let forRelocation = mode == .relocation
-        let count = sectors.count
-        var firstEmpty: Int? = nil
-        var secondEmptySeen = false
         var mostReclaimable: Int? = nil
-        var next = sectors.lastNewSector &+ 1 == count ? 0 : sectors.lastNewSector &+ 1
-        var remaining = count
-        while remaining > 0 {
-            let end = min(count, next &+ remaining)
-            guard let sector = sectors.firstEmptyOrWithRoom(for: size, in: next..<end) else {
-                remaining &-= end &- next
-                next = 0
-                continue
-            }
-            remaining &-= sector &+ 1 &- next
-            next = sector &+ 1 == count ? 0 : sector &+ 1
-            if isAvoided(sector, avoid) { continue }
-            let empty = sectors.isEmpty(sector)
-            if !empty {
-                let reclaimable = sectors.reclaimableBytes(sector)
-                if !forRelocation || reclaimable == 0 { return sector }
-                if mostReclaimable.map({ sectors.reclaimableBytes($0) < reclaimable }) ?? true {
-                    mostReclaimable = sector
-                }
-            }
-            if empty {
-                if firstEmpty == nil { firstEmpty = sector } else if !forRelocation { secondEmptySeen = true }
+        var rotation = startRotation()
+        while let sector = next(.partlyWritten, &rotation) {
+            guard sectors.writableBytes(sector) >= size, !isAvoided(sector, avoid) else { continue }
+            let reclaimable = sectors.reclaimableBytes(sector)
+            if !forRelocation || reclaimable == 0 { return sector }
+            if mostReclaimable.map({ sectors.reclaimableBytes($0) < reclaimable }) ?? true {
+                mostReclaimable = sector
             }
         }
-        if let firstEmpty, forRelocation || secondEmptySeen {
-            sectors.lastNewSector = firstEmpty
-            return firstEmpty
+        // A new entry opens an empty sector only if another empty one stays
+        // in reserve for garbage collection; a relocation may take the last.
+        var firstEmpty: Int? = nil
+        rotation = startRotation()
+        while let sector = next(.empty, &rotation) {
+            guard !isAvoided(sector, avoid) else { continue }
+            if firstEmpty != nil || forRelocation {
+                let opened = firstEmpty ?? sector
+                sectors.lastNewSector = opened
+                return opened
+            }
+            firstEmpty = sector
         }
         return forRelocation ? mostReclaimable : nil
+    }
+
+    /// A walk over every sector once, in rotation order after `lastNewSector`.
+    private struct Rotation {
+        var next: Int
+        var remaining: Int
+    }
+    private enum SectorKind { case partlyWritten, empty }
+
+    private func startRotation() -> Rotation {
+        let count = sectors.count
+        return Rotation(next: sectors.lastNewSector &+ 1 >= count ? 0 : sectors.lastNewSector &+ 1, remaining: count)
+    }
+
+    /// The next sector of `kind` in `rotation`, which it advances past it.
+    private func next(_ kind: SectorKind, _ rotation: inout Rotation) -> Int? {
+        let count = sectors.count
+        while rotation.remaining > 0 {
+            let end = min(count, rotation.next &+ rotation.remaining)
+            let range = rotation.next..<end
+            let found = kind == .empty ? sectors.firstEmpty(in: range) : sectors.firstPartlyWritten(in: range)
+            guard let sector = found else {
+                rotation.remaining &-= end &- rotation.next
+                rotation.next = 0
+                continue
+            }
+            rotation.remaining &-= sector &+ 1 &- rotation.next
+            rotation.next = sector &+ 1 == count ? 0 : sector &+ 1
+            return sector
+        }
+        return nil
     }
 
     /// The sector to garbage-collect to make room for a write (pw_kvs

@@ -8,8 +8,9 @@
 
 /// Per-sector accounting in RAM: the erased tail (`writable`) and the bytes
 /// of copies the key table points to (`valid`), a bit per sector for empty
-/// sectors not yet checked to be erased throughout, and the wear-leveling
-/// origin `lastNewSector`.
+/// sectors not yet checked to be erased throughout, a bit per sector for
+/// partly written ones (placement visits only those, not every sector),
+/// and the wear-leveling origin `lastNewSector`.
 ///
 /// The counts take 2 bytes each (4 per sector) for sectors of up to 65534
 /// bytes, and 4 bytes each (8 per sector) for larger sectors
@@ -43,6 +44,14 @@ struct SectorTable {
         (counts + 2 &* Self.countWidth(wide: fields.pointee.wide) &* fields.pointee.capacity)
             .assumingMemoryBound(to: UInt8.self)
     }
+    /// One bit per sector, after the unverified bits: set while the
+    /// sector's writable count is above 0 and below the sector size (kept
+    /// by ``setWritable(_:_:)``; see ``firstPartlyWritten(in:)``).
+    private var partlyWrittenBits: UnsafeMutablePointer<UInt8> {
+        unverifiedBits + Self.bitmapBytes(capacity: fields.pointee.capacity)
+    }
+    /// Bytes of one bitmap of `capacity` sectors.
+    private static func bitmapBytes(capacity: Int) -> Int { (capacity &+ 7) >> 3 }
 
     /// Bytes per count: 2 for sectors of up to 65534 bytes, else 4.
     static func countWidth(sectorSize: Int) -> Int { sectorSize > 65534 ? 4 : 2 }
@@ -65,7 +74,7 @@ struct SectorTable {
 
     /// Bytes the table occupies at the start of the storage it is created in.
     static func byteCount(capacity: Int, sectorSize: Int) -> Int {
-        MemoryLayout<Fields>.stride &+ 2 &* countWidth(sectorSize: sectorSize) &* capacity &+ (capacity &+ 7) / 8
+        MemoryLayout<Fields>.stride &+ 2 &* countWidth(sectorSize: sectorSize) &* capacity &+ 2 &* bitmapBytes(capacity: capacity)
     }
 
     /// Creates a table of `capacity` erased sectors in the first
@@ -76,7 +85,7 @@ struct SectorTable {
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
         let wide = Self.countWidth(sectorSize: sectorSize) == 4
         fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity, wide: wide))
-        let bytes = 2 &* Self.countWidth(wide: wide) &* capacity &+ (capacity &+ 7) / 8
+        let bytes = 2 &* Self.countWidth(wide: wide) &* capacity &+ 2 &* Self.bitmapBytes(capacity: capacity)
         (storage + MemoryLayout<Fields>.stride).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }
 
@@ -119,7 +128,8 @@ struct SectorTable {
             setWritable(sector, sectorSize)
             setValid(sector, 0)
         }
-        unverifiedBits.update(repeating: 0, count: (fields.pointee.capacity &+ 7) / 8)
+        // Both bitmaps: nothing unverified, nothing partly written.
+        unverifiedBits.update(repeating: 0, count: 2 &* Self.bitmapBytes(capacity: fields.pointee.capacity))
     }
 
     /// Whether `sector` is empty but only known to start with an erased
@@ -170,7 +180,11 @@ struct SectorTable {
     #if $Embedded
     @inline(never)
     #endif
-    func setWritable(_ sector: Int, _ bytes: Int) { setCount(at: 2 &* sector, bytes) }
+    func setWritable(_ sector: Int, _ bytes: Int) {
+        setCount(at: 2 &* sector, bytes)
+        let bit = UInt8(truncatingIfNeeded: 1 &<< (sector & 7)), bits = partlyWrittenBits[sector >> 3]
+        partlyWrittenBits[sector >> 3] = bytes > 0 && bytes < sectorSize ? bits | bit : bits & ~bit
+    }
     #if $Embedded
     @inline(never)
     #endif
@@ -188,28 +202,55 @@ struct SectorTable {
         setValid(sector, max(validBytes(sector) &- bytes, 0))
     }
 
-    /// The first sector in `range` that is empty or has `size` writable
-    /// bytes (never a corrupt one): the only sectors ``KeyValueStore``'s
-    /// placement can choose. A tight scan of the writable counts.
-    func firstEmptyOrWithRoom(for size: Int, in range: Range<Int>) -> Int? {
+    /// The first sector in `range` that is partly written: some bytes
+    /// programmed, some still writable (not empty, not full, not corrupt).
+    /// O(range / 8): a scan of the bitmap, a byte at a time.
+    func firstPartlyWritten(in range: Range<Int>) -> Int? {
         guard !range.isEmpty else { return nil }
         check(range.lowerBound)
         check(range.upperBound &- 1)
-        let full = sectorSize, marker = corruptMarker
-        // The writable counts (slot 2 x sector of ``count(at:)``) read
-        // directly: one range check and one width test for the whole scan.
+        var sector = range.lowerBound
+        while sector < range.upperBound {
+            let bits = partlyWrittenBits[sector >> 3] >> UInt8(truncatingIfNeeded: sector & 7)
+            if bits != 0 {
+                let found = sector &+ bits.trailingZeroBitCount
+                return found < range.upperBound ? found : nil
+            }
+            sector = (sector | 7) &+ 1
+        }
+        return nil
+    }
+
+    /// The first empty sector in `range` (never a corrupt one): a tight
+    /// scan of the writable counts (slot 2 x sector of ``count(at:)``),
+    /// read directly, with one range check and one width test for the scan.
+    func firstEmpty(in range: Range<Int>) -> Int? {
+        guard !range.isEmpty else { return nil }
+        check(range.lowerBound)
+        check(range.upperBound &- 1)
+        let full = sectorSize
         if fields.pointee.wide {
-            for sector in range {
-                let bytes = Int(counts.load(fromByteOffset: 8 &* sector, as: UInt32.self))
-                if bytes != marker && (bytes == full || bytes >= size) { return sector }
+            for sector in range where Int(counts.load(fromByteOffset: 8 &* sector, as: UInt32.self)) == full {
+                return sector
             }
         } else {
-            for sector in range {
-                let bytes = Int(counts.load(fromByteOffset: 4 &* sector, as: UInt16.self))
-                if bytes != marker && (bytes == full || bytes >= size) { return sector }
+            for sector in range where Int(counts.load(fromByteOffset: 4 &* sector, as: UInt16.self)) == full {
+                return sector
             }
         }
         return nil
+    }
+
+    /// Whether the partly-written bitmap agrees with the writable counts
+    /// of the first `count` sectors and is clear beyond them (for the
+    /// store's invariant check).
+    var partlyWrittenBitsMatchCounts: Bool {
+        for sector in 0..<fields.pointee.capacity {
+            let bytes = sector < count ? writable(sector) : 0
+            let set = partlyWrittenBits[sector >> 3] & UInt8(truncatingIfNeeded: 1 &<< (sector & 7)) != 0
+            if set != (bytes > 0 && bytes < sectorSize) { return false }
+        }
+        return true
     }
 
     /// Bytes of valid entries in all sectors.
