@@ -187,10 +187,14 @@ extension Entry {
                 #if $Embedded
                 for offset in 0..<length { buffer[filled &+ offset] = bytes[index &+ offset] }
                 #else
-                var whole = buffer.mutableSpan
-                var target = whole._mutatingExtracting(filled..<(filled &+ length))
-                let source = bytes.extracting(index..<(index &+ length))
-                target.withUnsafeMutableBytes { to in source.withUnsafeBytes { to.copyMemory(from: $0) } }
+                // In bounds: filled + length <= chunkSize <= 256 and index + length <= end <= bytes.count.
+                let (from, to) = (index, filled)
+                bytes.withUnsafeBytes { source in
+                    withUnsafeMutableBytes(of: &buffer) { target in
+                        (target.baseAddress.unsafelyUnwrapped + to)
+                            .copyMemory(from: source.baseAddress.unsafelyUnwrapped + from, byteCount: length)
+                    }
+                }
                 #endif
                 filled &+= length
                 index &+= length

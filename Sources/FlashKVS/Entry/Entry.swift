@@ -1,7 +1,7 @@
 // Code size: helpers with one caller in the minimal image are inlined
-// (`@inline(__always)`); those whose 256-byte chunk would stay on the
-// stack during the caller's next call (`valueMatches`) are left out of
-// line. Docs/EMBEDDED.md, "Code size", has the measurements.
+// (`@inline(__always)`); those whose stack buffer would stay on the stack
+// during the caller's next call (`valueMatches`, through `FlashIO.holds`)
+// are left out of line. Docs/EMBEDDED.md, "Code size", has the measurements.
 
 /// One entry on flash (pw_kvs `internal::Entry`): where it is, its header,
 /// and every operation on its bytes: reading the key and value, verifying
@@ -166,22 +166,11 @@ struct Entry<Flash: FlashMemory> {
     }
 
     /// Whether the stored value equals `value` (pw_kvs `ValueMatches`),
-    /// compared in reads of up to 256 bytes. A read error counts as a
-    /// difference.
+    /// compared in reads of up to 64 bytes (``FlashIO/holds(_:at:)``;
+    /// pw_kvs reads 32). A read error counts as a difference.
     func valueMatches(_ value: Span<UInt8>) -> Bool {
         guard header.valueSize == value.count else { return false }
-        let start = valueAddress
-        var chunk = ChunkBuffer(repeating: 0)
-        var whole = chunk.mutableSpan
-        var offset = 0
-        while offset < value.count {
-            let length = min(ChunkBuffer.count, value.count &- offset)
-            var span = whole._mutatingExtracting(first: length)
-            guard (try? io.read(at: start &+ offset, into: &span)) != nil else { return false }
-            for index in 0..<length where span[index] != value[offset &+ index] { return false }
-            offset &+= length
-        }
-        return true
+        return (try? io.holds(value, at: valueAddress)) ?? false
     }
 
     /// Whether two more reads of the whole entry return the same bytes

@@ -46,6 +46,9 @@ extension KeyValueStore {
     /// - Throws: `.notFound`; `.alreadyExists` if another key has the same
     ///   hash; if no copy is identified, the read error if a copy could not
     ///   be read, else `.dataLoss`.
+    #if !$Embedded
+    @inline(__always)
+    #endif
     func findEntry(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
         let hash = KeyHash.of(key)
         guard let descriptor = keyTable.find(hash: hash) else { throw .notFound }
