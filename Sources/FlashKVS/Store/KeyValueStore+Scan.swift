@@ -100,8 +100,7 @@ extension KeyValueStore {
         for descriptor in 0..<keyTable.count {
             if keyTable.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
-            while copy < keyTable.addressCount(descriptor) {
-                let address = keyTable.address(descriptor, copy: copy)
+            while let address = keyTable.addressOfCopy(copy, of: descriptor) {
                 do {
                     let header = try Entry(readingAt: address, in: io).header
                     sectors.addValid(sectors.sector(of: address), header.entrySize)
@@ -115,10 +114,10 @@ extension KeyValueStore {
             // The newest key's last copy sets the wear-leveling origin. Unlike
             // pw_kvs (spec 7.2 B15) this also holds when a repair rebuilds
             // the tables while the transaction count is kept.
-            let count = keyTable.addressCount(descriptor)
-            if keyTable.transactionID(descriptor) > newestID && count > 0 {
+            // `copy` is now the number of copies kept.
+            if keyTable.transactionID(descriptor) > newestID && copy > 0 {
                 newestID = keyTable.transactionID(descriptor)
-                newestAddress = keyTable.address(descriptor, copy: count &- 1)
+                newestAddress = keyTable.address(descriptor, copy: copy &- 1)
             }
         }
         lastTransactionID = max(lastTransactionID, newestID)

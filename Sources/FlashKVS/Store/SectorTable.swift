@@ -179,6 +179,8 @@ struct SectorTable {
 
     #if $Embedded
     @inline(never)
+    #else
+    @inline(__always)
     #endif
     func setWritable(_ sector: Int, _ bytes: Int) {
         setCount(at: 2 &* sector, bytes)
