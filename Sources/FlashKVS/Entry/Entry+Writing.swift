@@ -20,40 +20,6 @@ extension Entry {
         return header
     }
 
-    /// Programs a new entry, `header`, `key` and `value` (nothing for a
-    /// tombstone), padded to `header`'s alignment, at `address` (pw_kvs
-    /// `Entry::Write`); see ``program(_:key:value:copyingFrom:to:in:)`` for
-    /// the order of the program calls. Not verified.
-    /// - Throws: `.internal` for an alignment above 256; the write error.
-    static func write(
-        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int, in io: FlashIO<Flash>
-    ) throws(KVSError) {
-        try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io, verifying: false)
-    }
-
-    /// ``write(_:key:value:at:in:)``, reading each chunk back right after
-    /// its program and comparing it with the bytes meant for it (reads of
-    /// up to 64 bytes): verification on write for an entry built in RAM,
-    /// stronger than its checksum (pw_kvs re-reads and checks the
-    /// checksum); the chunks before the header's are checked before the
-    /// header is programmed.
-    /// - Throws: `.dataLoss` if a chunk reads back different; as
-    ///   ``write(_:key:value:at:in:)``, or a read error.
-    static func writeVerified(
-        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int, in io: FlashIO<Flash>
-    ) throws(KVSError) {
-        try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io, verifying: true)
-    }
-
-    /// Programs the key and value of the entry at `source`, streamed from
-    /// flash (reads of up to 256 bytes), under `header` (the source's, or
-    /// an ``updated(to:transactionID:alignmentUnits:)`` one) at `destination`
-    /// (pw_kvs `Entry::Copy`). Not verified.
-    /// - Throws: `.internal` for an alignment above 256; read or write errors.
-    static func copy(from source: Int, as header: EntryHeader, to destination: Int, in io: FlashIO<Flash>) throws(KVSError) {
-        try program(header, key: Span(), value: Span(), copyingFrom: source, to: destination, in: io, verifying: false)
-    }
-
     /// This entry's header moved to `format` with a new transaction id and
     /// `alignmentUnits` (pw_kvs `Entry::Update`); its checksum is recomputed
     /// over the key and value read from flash (32-byte reads; none without
@@ -84,8 +50,19 @@ extension Entry {
         return header
     }
 
-    /// Programs the entry `header`, `key` and `value` or, with a `source`,
-    /// the key and value of the entry there; padded to `header`'s alignment.
+    /// Programs an entry at `address`, padded to `header`'s alignment: a
+    /// new one, `header`, `key` and `value` (nothing for a tombstone;
+    /// pw_kvs `Entry::Write`), or, with a `source`, the key and value of
+    /// the entry there, streamed from flash (reads of up to 256 bytes),
+    /// under `header` (the source's, or an
+    /// ``updated(to:transactionID:alignmentUnits:)`` one; pw_kvs
+    /// `Entry::Copy`).
+    ///
+    /// With `verifying`, each chunk is read back right after its program
+    /// and compared with the bytes meant for it (reads of up to 64 bytes):
+    /// verification on write for an entry built in RAM, stronger than its
+    /// checksum (pw_kvs re-reads and checks the checksum); the chunks
+    /// before the header's are checked before the header is programmed.
     ///
     /// The part holding the header is programmed last, so that an
     /// interrupted write leaves no header, or a torn one, never a header
@@ -96,8 +73,10 @@ extension Entry {
     /// Without a checksum it is the first write unit (16 bytes, or the
     /// partition alignment if larger): one more program call per entry. The
     /// bytes on flash are the same either way.
+    /// - Throws: `.internal` for an alignment above 256; `.dataLoss` if a
+    ///   chunk reads back different; a read or write error.
     @inline(never)
-    private static func program(
+    static func program(
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int,
         in io: FlashIO<Flash>, verifying: Bool
     ) throws(KVSError) {
@@ -115,6 +94,9 @@ extension Entry {
 
     /// Programs the bytes `range` of the entry that ``program(_:key:value:copyingFrom:to:in:)``
     /// writes (reading the source's in chunks of up to 256 bytes).
+    #if $Embedded
+    @inline(never)
+    #endif
     private static func programPart(
         _ range: Range<Int>, of header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?,
         to address: Int, in io: FlashIO<Flash>, verifying: Bool
@@ -124,20 +106,8 @@ extension Entry {
                                  verifying: verifying)
         try writer.append(header.encoded().span)
         if let source {
-            // The source's key and value bytes that fall in the range.
-            var from = source &+ max(EntryHeader.size, range.lowerBound)
-            let end = source &+ min(EntryHeader.size &+ header.contentSize, range.upperBound)
-            writer.skip = 0
-            while from < end {
-                let length = min(writer.chunkSize &- writer.filled, end &- from)
-                var whole = writer.buffer.mutableSpan
-                var span = whole._mutatingExtracting(writer.filled..<(writer.filled &+ length))
-                try io.read(at: from, into: &span)
-                writer.filled &+= length
-                writer.keep &-= length
-                from &+= length
-                if writer.filled == writer.chunkSize { try writer.writeChunk(length: writer.chunkSize) }
-            }
+            // The source's key and value, read straight into the chunks.
+            try writer.append(Span(), count: header.contentSize, readingFrom: source &+ EntryHeader.size)
         } else {
             try writer.append(key)
             if !header.isTombstone { try writer.append(value) }
@@ -174,28 +144,41 @@ extension Entry {
             self.keep = range.count
         }
 
+        @inline(__always)
+        mutating func append(_ bytes: Span<UInt8>) throws(KVSError) {
+            try append(bytes, count: bytes.count, readingFrom: nil)
+        }
+
+        /// Appends `count` bytes: those of `bytes` or, with a `source`
+        /// address, the flash's from there.
         #if $Embedded
         @inline(never)
         #endif
-        mutating func append(_ bytes: Span<UInt8>) throws(KVSError) {
-            var index = min(skip, bytes.count)
+        mutating func append(_ bytes: Span<UInt8>, count: Int, readingFrom source: Int?) throws(KVSError) {
+            var index = min(skip, count)
             skip &-= index
-            let end = index &+ min(bytes.count &- index, keep)
+            let end = index &+ min(count &- index, keep)
             keep &-= end &- index
             while index < end {
                 let length = min(chunkSize &- filled, end &- index)
-                #if $Embedded
-                for offset in 0..<length { buffer[filled &+ offset] = bytes[index &+ offset] }
-                #else
-                // In bounds: filled + length <= chunkSize <= 256 and index + length <= end <= bytes.count.
-                let (from, to) = (index, filled)
-                bytes.withUnsafeBytes { source in
-                    withUnsafeMutableBytes(of: &buffer) { target in
-                        (target.baseAddress.unsafelyUnwrapped + to)
-                            .copyMemory(from: source.baseAddress.unsafelyUnwrapped + from, byteCount: length)
+                if let source {
+                    var whole = buffer.mutableSpan
+                    var span = whole._mutatingExtracting(filled..<(filled &+ length))
+                    try io.read(at: source &+ index, into: &span)
+                } else {
+                    #if $Embedded
+                    for offset in 0..<length { buffer[filled &+ offset] = bytes[index &+ offset] }
+                    #else
+                    // In bounds: filled + length <= chunkSize <= 256 and index + length <= end <= bytes.count.
+                    let (from, to) = (index, filled)
+                    bytes.withUnsafeBytes { source in
+                        withUnsafeMutableBytes(of: &buffer) { target in
+                            (target.baseAddress.unsafelyUnwrapped + to)
+                                .copyMemory(from: source.baseAddress.unsafelyUnwrapped + from, byteCount: length)
+                        }
                     }
+                    #endif
                 }
-                #endif
                 filled &+= length
                 index &+= length
                 if filled == chunkSize { try writeChunk(length: chunkSize) }

@@ -41,6 +41,8 @@ extension KeyValueStore {
     /// copy that cannot be read is skipped (a read error is not
     /// corruption). Unlike pw_kvs, a stored key of another length never
     /// matches (spec 7.2 B1).
+    /// - Parameter present: whether the key must be present (``findExisting(_:)``):
+    ///   a collision or a deleted key then throws `.notFound`.
     /// - Returns: the descriptor, and the confirming copy's entry if its
     ///   header parses (callers use it instead of reading the header again).
     /// - Throws: `.notFound`; `.alreadyExists` if another key has the same
@@ -49,10 +51,11 @@ extension KeyValueStore {
     #if !$Embedded
     @inline(__always)
     #endif
-    func findEntry(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
+    func findEntry(_ key: Span<UInt8>, present: Bool = false) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
         let hash = KeyHash.of(key)
+        let collision: KVSError = present ? .notFound : .alreadyExists
         guard let descriptor = keyTable.find(hash: hash) else { throw .notFound }
-        guard keyTable.keyLength(descriptor) == key.count else { throw .alreadyExists }
+        guard keyTable.keyLength(descriptor) == key.count else { throw collision }
         var failure: KVSError? = nil
         var bytes = InlineArray<80, UInt8>(repeating: 0)  // header and the longest key
         var whole = bytes.mutableSpan
@@ -67,29 +70,23 @@ extension KeyValueStore {
                 continue
             }
             let stored = span.span.extracting(EntryHeader.size...)
-            if bytesEqual(stored, key) { return (descriptor, try? Entry(parsing: span.span, at: address, in: io)) }
+            if bytesEqual(stored, key) {
+                guard !present || !keyTable.isDeleted(descriptor) else { throw .notFound }
+                return (descriptor, try? Entry(parsing: span.span, at: address, in: io))
+            }
             // Another key with the same hash, or this key's bytes damaged.
-            if KeyHash.of(stored) == hash { throw .alreadyExists }
+            if KeyHash.of(stored) == hash { throw collision }
             sectors.markCorrupt(sectors.sector(of: address))
             errorDetected = true
         }
         throw failure ?? .dataLoss
     }
 
-    /// ``findEntry(_:)`` for keys that must be present: a collision or a
+    /// ``findEntry(_:present:)`` for keys that must be present: a collision or a
     /// deleted key throws `.notFound`.
-    #if !$Embedded
     @inline(__always)
-    #endif
     func findExisting(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
-        let found: (descriptor: Int, entry: Entry<Flash>?)
-        do throws(KVSError) {
-            found = try findEntry(key)
-        } catch .alreadyExists {
-            throw .notFound
-        }
-        guard !keyTable.isDeleted(found.descriptor) else { throw .notFound }
-        return found
+        try findEntry(key, present: true)
     }
 
     /// ``readEntry(_:)``, or `known` (the entry ``findEntry(_:)`` read with
@@ -191,7 +188,7 @@ extension KeyValueStore {
     /// Writes a new entry at `address` and, with `verifyOnWrite`, checks it
     /// on flash; then accounts its bytes to the sector. A failure marks the
     /// sector corrupt and sets `errorDetected`.
-    /// - Throws: as ``Entry/write(_:key:value:at:in:)`` and ``Entry/verifyInFlash()``.
+    /// - Throws: as ``Entry/program(_:key:value:copyingFrom:to:in:verifying:)``.
     func appendEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
         try placeEntry(header, key: key, value: value, copyingFrom: nil, at: address)
     }
@@ -200,7 +197,7 @@ extension KeyValueStore {
     /// `destination` and, with `verifyOnWrite`, re-reads and verifies the
     /// copy; then accounts its bytes to the destination sector. A failure
     /// marks the destination corrupt and sets `errorDetected`.
-    /// - Throws: as ``Entry/copy(from:as:to:in:)`` and ``Entry/verifyInFlash()``.
+    /// - Throws: as ``Entry/program(_:key:value:copyingFrom:to:in:verifying:)`` and ``Entry/verifyAfterHeaderRead()``.
     func copyEntry(_ entry: Entry<Flash>, as header: EntryHeader, to destination: Int) throws(KVSError) {
         try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry.address, at: destination)
     }
@@ -213,16 +210,12 @@ extension KeyValueStore {
     ) throws(KVSError) {
         let sector = sectors.sector(of: address)
         do {
-            if let source {
-                try Entry.copy(from: source, as: header, to: address, in: io)
-                // The copy's checksum is checked too, so a source damaged
-                // since it was last read is caught here.
-                if options.verifyOnWrite { try Entry(readingAt: address, in: io).verifyInFlash() }
-            } else if options.verifyOnWrite {
-                try Entry.writeVerified(header, key: key, value: value, at: address, in: io)
-            } else {
-                try Entry.write(header, key: key, value: value, at: address, in: io)
-            }
+            // A new entry is compared chunk by chunk as it is programmed; a
+            // copy is checked by its checksum afterwards, so that a source
+            // damaged since it was last read is caught too.
+            try Entry.program(header, key: key, value: value, copyingFrom: source, to: address, in: io,
+                              verifying: source == nil && options.verifyOnWrite)
+            if source != nil && options.verifyOnWrite { _ = try Entry(readingAt: address, in: io).verifyAfterHeaderRead() }
         } catch {
             sectors.markCorrupt(sector)
             errorDetected = true

@@ -23,7 +23,6 @@ extension KeyValueStore {
         var corruptBytes = 0
         var parsed = 0
         var pending: ScannedEntry? = nil
-        var reachedErasedSpace = false
         while address < end {
             let loaded: ScannedEntry?
             do throws(KVSError) {
@@ -33,13 +32,9 @@ extension KeyValueStore {
                 // (pw_kvs stops here unchecked and loses entries after a gap).
                 if address == base && depth == .trustingEmptySectors {
                     sectors.setVerified(sector, false)
-                    reachedErasedSpace = true
                     break
                 }
-                if (try? io.isErased(from: address, to: end)) ?? false {
-                    reachedErasedSpace = true
-                    break
-                }
+                if (try? io.isErased(from: address, to: end)) ?? false { break }
                 lastScan.gapsFound &+= 1
                 loaded = nil
             } catch {
@@ -62,9 +57,10 @@ extension KeyValueStore {
             }
             sectors.setWritable(sector, end &- address)
         }
+        // An entry still pending is the last before erased space or the
+        // sector's end (corrupt data up to the end leaves none pending).
         if let last = pending {
-            let frontier = reachedErasedSpace || last.entry.address &+ last.entry.header.entrySize == end
-            if frontier && (!last.entry.isStable() || mutable.pointee.tornCopies?.isErasedFromItsKey(last.entry) == true) {
+            if !last.entry.isStable() || mutable.pointee.tornCopies?.isErasedFromItsKey(last.entry) == true {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
                 corruptBytes &+= last.entry.header.entrySize
@@ -88,38 +84,39 @@ extension KeyValueStore {
     /// - Returns: bytes to count as corrupt (the entry, if it is).
     private func record(_ scanned: ScannedEntry) -> Int {
         let entry = scanned.entry, header = entry.header
-        guard let descriptor = keyTable.find(hash: scanned.keyHash) else {
-            if !keyTable.isFull {
-                keyTable.append(hash: scanned.keyHash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
-                            deleted: header.isTombstone, address: entry.address)
-                return 0
+        let descriptor: Int
+        if let found = keyTable.find(hash: scanned.keyHash) {
+            let stored = keyTable.transactionID(found)
+            if header.transactionID < stored { return 0 }
+            if header.transactionID == stored {
+                if placement.hasCopy(found, in: sectors.sector(of: entry.address)) {
+                    lastScan.corruptEntries &+= 1
+                    errorDetected = true
+                    return header.entrySize
+                }
+                // No checksum: a copy torn by a cut erase or program still parses;
+                // keep the copy that is the more programmed (see tornCopy).
+                switch tornCopy(of: found, copy: 0, entry.address) {
+                case nil:
+                    if keyTable.addressCount(found) < redundancy { keyTable.addAddress(found, entry.address) }
+                    return 0
+                case entry.address:
+                    return 0
+                default:
+                    break  // the recorded copy is the torn one: this copy replaces it
+                }
             }
-            errorDetected = true
-            // A valid entry whose key does not fit the key table: never erase
-            // this flash (see ScanReport.entriesNotLoaded), unless asked to.
-            if discardingUnindexedData { return header.entrySize }
-            lastScan.entriesNotLoaded &+= 1
-            return 0
-        }
-        let stored = keyTable.transactionID(descriptor)
-        if header.transactionID < stored { return 0 }
-        if header.transactionID == stored {
-            if placement.hasCopy(descriptor, in: sectors.sector(of: entry.address)) {
-                lastScan.corruptEntries &+= 1
+            descriptor = found
+        } else {
+            guard !keyTable.isFull else {
                 errorDetected = true
-                return header.entrySize
-            }
-            // No checksum: a copy torn by a cut erase or program still parses;
-            // keep the copy that is the more programmed (see tornCopy).
-            switch tornCopy(of: descriptor, copy: 0, entry.address) {
-            case nil:
-                if keyTable.addressCount(descriptor) < redundancy { keyTable.addAddress(descriptor, entry.address) }
+                // A valid entry whose key does not fit the key table: never erase
+                // this flash (see ScanReport.entriesNotLoaded), unless asked to.
+                if discardingUnindexedData { return header.entrySize }
+                lastScan.entriesNotLoaded &+= 1
                 return 0
-            case entry.address:
-                return 0
-            default:
-                break  // the recorded copy is the torn one: this copy replaces it
             }
+            descriptor = keyTable.append(hash: scanned.keyHash)
         }
         keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                    deleted: header.isTombstone, address: entry.address)

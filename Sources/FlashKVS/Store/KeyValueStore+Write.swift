@@ -73,15 +73,11 @@ extension KeyValueStore {
         }
         try retryingWithoutDeletedKeys { () throws(KVSError) in
             let found: (descriptor: Int, entry: Entry<Flash>?)
-            if deleted {
-                found = try findExisting(key)
-            } else {
-                do throws(KVSError) {
-                    found = try findEntry(key)
-                } catch .notFound {
-                    try writeNewKey(key, value)
-                    return
-                }
+            do throws(KVSError) {
+                found = try findEntry(key, present: deleted)  // a tombstone only for a present key
+            } catch .notFound where !deleted {
+                try writeNewKey(key, value)
+                return
             }
             try writeEntry(key: key, value: value, deleted: deleted, prior: found.descriptor, known: found.entry)
         }
@@ -171,12 +167,11 @@ extension KeyValueStore {
         if let prior {
             descriptor = prior.descriptor
             releaseCopies(of: descriptor, size: prior.entrySize)
-            keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
-                       address: reserved[0])
         } else {
-            descriptor = keyTable.append(hash: KeyHash.of(key), transactionID: header.transactionID, keyLength: key.count,
-                                     deleted: deleted, address: reserved[0])
+            descriptor = keyTable.append(hash: KeyHash.of(key))
         }
+        keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
+                       address: reserved[0])
         lastWriteState = .committed
         for copy in 1..<redundancy {
             var retried = false
