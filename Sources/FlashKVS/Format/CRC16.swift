@@ -31,9 +31,7 @@ public enum CRC16 {
             crc = nibbleTable[Int(UInt8(truncatingIfNeeded: crc >> 12) ^ (byte & 0x0F))] ^ (crc << 4)
         }
         #else
-        table.withUnsafeBufferPointer { single in
-            shiftedTables.withUnsafeBufferPointer { shifted in crc = run(crc, bytes, single, shifted) }
-        }
+        tables.withUnsafeBufferPointer { tables in crc = run(crc, bytes, tables) }
         #endif
         return crc
     }
@@ -44,20 +42,17 @@ public enum CRC16 {
     /// the tables once (hosts only; devices chain ``update(_:_:)``).
     @inline(never)
     static func entry(_ header: Span<UInt8>, _ key: Span<UInt8>, _ value: Span<UInt8>, padding: Int) -> UInt16 {
-        let crc = table.withUnsafeBufferPointer { single in
-            shiftedTables.withUnsafeBufferPointer { shifted in
-                run(run(run(initial, header, single, shifted), key, single, shifted), value, single, shifted)
-            }
+        tables.withUnsafeBufferPointer { tables in
+            zeros(run(run(run(initial, header, tables), key, tables), value, tables), count: padding, tables)
         }
-        return updateWithZeros(crc, count: padding)
     }
 
     /// `crc` continued over `bytes` with the tables: four bytes per step,
     /// T3[high ^ b0] ^ T2[low ^ b1] ^ T1[b2] ^ T0[b3], where Tk is the table
-    /// of a byte followed by k zero bytes (T0 `single`, T1...T3 `shifted`).
+    /// of a byte followed by k zero bytes (``tables`` from k x 256).
     @inline(__always)
     private static func run(
-        _ crc: UInt16, _ bytes: Span<UInt8>, _ single: UnsafeBufferPointer<UInt16>, _ shifted: UnsafeBufferPointer<UInt16>
+        _ crc: UInt16, _ bytes: Span<UInt8>, _ tables: UnsafeBufferPointer<UInt16>
     ) -> UInt16 {
         var crc = crc
         bytes.withUnsafeBufferPointer { input in
@@ -66,12 +61,12 @@ public enum CRC16 {
             while index &+ 4 <= count {
                 let high = Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])
                 let low = Int(UInt8(truncatingIfNeeded: crc) ^ input[index &+ 1])
-                crc = shifted[512 &+ high] ^ shifted[256 &+ low] ^ shifted[Int(input[index &+ 2])]
-                    ^ single[Int(input[index &+ 3])]
+                crc = tables[768 &+ high] ^ tables[512 &+ low] ^ tables[256 &+ Int(input[index &+ 2])]
+                    ^ tables[Int(input[index &+ 3])]
                 index &+= 4
             }
             while index < count {
-                crc = single[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])] ^ (crc << 8)
+                crc = tables[Int(UInt8(truncatingIfNeeded: crc >> 8) ^ input[index])] ^ (crc << 8)
                 index &+= 1
             }
         }
@@ -82,20 +77,16 @@ public enum CRC16 {
     /// bytes per step with two table reads: the zero bytes' own terms
     /// vanish. Hosts only; devices feed zeros to ``update(_:_:)``.
     @inline(__always)
-    static func updateWithZeros(_ crc: UInt16, count: Int) -> UInt16 {
+    private static func zeros(_ crc: UInt16, count: Int, _ tables: UnsafeBufferPointer<UInt16>) -> UInt16 {
         var crc = crc
         var remaining = count
-        shiftedTables.withUnsafeBufferPointer { shifted in
-            while remaining >= 4 {
-                crc = shifted[512 + Int(crc >> 8)] ^ shifted[256 + Int(crc & 0xFF)]
-                remaining &-= 4
-            }
+        while remaining >= 4 {
+            crc = tables[768 &+ Int(crc >> 8)] ^ tables[512 &+ Int(crc & 0xFF)]
+            remaining &-= 4
         }
-        table.withUnsafeBufferPointer { single in
-            while remaining > 0 {
-                crc = single[Int(crc >> 8)] ^ (crc << 8)
-                remaining &-= 1
-            }
+        while remaining > 0 {
+            crc = tables[Int(crc >> 8)] ^ (crc << 8)
+            remaining &-= 1
         }
         return crc
     }
@@ -107,11 +98,13 @@ public enum CRC16 {
         0x8108, 0x9129, 0xA14A, 0xB16B, 0xC18C, 0xD1AD, 0xE1CE, 0xF1EF,
     ]
     #else
-    /// `table[i]` is the CRC of the single byte `i` with initial value 0.
-    /// A constant array literal, like ``shiftedTables``: statically
-    /// initialized and read in place (as an `InlineArray` its 512 bytes
+    /// `tables[k * 256 + i]` is the CRC (initial value 0) of the byte `i`
+    /// followed by `k` zero bytes, k = 0...3 (k = 0: the classic table); the
+    /// other three let a host process four bytes per step. One constant
+    /// array literal: statically initialized and read in place, reached
+    /// through one global accessor per CRC (as an `InlineArray` its bytes
     /// were copied to the stack on every update, 300 instructions a get).
-    static let table: [UInt16] = [
+    static let tables: [UInt16] = [
         0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50A5, 0x60C6, 0x70E7,
         0x8108, 0x9129, 0xA14A, 0xB16B, 0xC18C, 0xD1AD, 0xE1CE, 0xF1EF,
         0x1231, 0x0210, 0x3273, 0x2252, 0x52B5, 0x4294, 0x72F7, 0x62D6,
@@ -144,13 +137,6 @@ public enum CRC16 {
         0x7C26, 0x6C07, 0x5C64, 0x4C45, 0x3CA2, 0x2C83, 0x1CE0, 0x0CC1,
         0xEF1F, 0xFF3E, 0xCF5D, 0xDF7C, 0xAF9B, 0xBFBA, 0x8FD9, 0x9FF8,
         0x6E17, 0x7E36, 0x4E55, 0x5E74, 0x2E93, 0x3EB2, 0x0ED1, 0x1EF0,
-    ]
-
-    /// `shiftedTables[(k - 1) * 256 + i]` is the CRC (initial value 0) of
-    /// byte `i` followed by `k` zero bytes, k = 1...3: with ``table`` (k = 0)
-    /// they let a host process four bytes per step. A constant array
-    /// literal: statically initialized, never allocated.
-    static let shiftedTables: [UInt16] = [
         0x0000, 0x3331, 0x6662, 0x5553, 0xCCC4, 0xFFF5, 0xAAA6, 0x9997,
         0x89A9, 0xBA98, 0xEFCB, 0xDCFA, 0x456D, 0x765C, 0x230F, 0x103E,
         0x0373, 0x3042, 0x6511, 0x5620, 0xCFB7, 0xFC86, 0xA9D5, 0x9AE4,
