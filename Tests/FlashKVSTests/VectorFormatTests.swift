@@ -16,6 +16,48 @@ struct VectorFormatTests {
         #expect(CRC16.update(CRC16.initial, [UInt8]().span) == 0xFFFF)
     }
 
+    /// CRC-16/CCITT-FALSE one bit at a time: the definition, for comparison
+    /// with the table-driven code (eight bytes per step on hosts).
+    private static func bitwiseCRC16(_ bytes: [UInt8], _ initial: UInt16 = 0xFFFF) -> UInt16 {
+        var crc = initial
+        for byte in bytes {
+            crc ^= UInt16(byte) << 8
+            for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+        }
+        return crc
+    }
+
+    @Test("CRC16 equals the bitwise definition for every length 0...300 and split point")
+    func crc16MatchesBitwiseDefinition() {
+        var random = SystemRandomNumberGenerator()
+        for length in 0...300 {
+            let data = (0..<length).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let expected = Self.bitwiseCRC16(data)
+            #expect(CRC16.update(CRC16.initial, data.span) == expected, "length \(length)")
+            let split = Int.random(in: 0...length, using: &random)
+            let first = CRC16.update(CRC16.initial, Array(data[..<split]).span)
+            #expect(CRC16.update(first, Array(data[split...]).span) == expected, "length \(length) split \(split)")
+        }
+    }
+
+    @Test("an entry's checksum field is the bitwise CRC of its bytes with the field zeroed, padding included")
+    func entryChecksumMatchesBitwiseDefinition() {
+        let format = EntryFormat(magic: 0x1234_5678, checksum: .crc16)
+        for alignment in [16, 32, 48, 64, 256] {
+            for keyLength in [1, 3, 8, 10, 63] {
+                for valueSize in [0, 1, 7, 8, 9, 32, 100] {
+                    let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+                    let value = (0..<valueSize).map { UInt8(truncatingIfNeeded: $0 &* 17 &+ 3) }
+                    var bytes = format.encodedEntry(key: key.span, value: value.span, transactionID: 9, alignment: alignment)
+                    let field = UInt32(bytes[4]) | UInt32(bytes[5]) << 8 | UInt32(bytes[6]) << 16 | UInt32(bytes[7]) << 24
+                    for index in 4..<8 { bytes[index] = 0 }
+                    #expect(field == UInt32(Self.bitwiseCRC16(bytes)),
+                            "alignment \(alignment), key \(keyLength), value \(valueSize)")
+                }
+            }
+        }
+    }
+
     @Test("entry sizes round up to every alignment a header can state, powers of two or not")
     func entrySizesForEveryAlignment() {
         // alignmentUnits 0...255: 16, 32, 48 (not a power of two), ... 4096
