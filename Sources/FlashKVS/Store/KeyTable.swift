@@ -2,9 +2,7 @@
 // Scripts/embedded-footprint.sh): on devices, small helpers that several
 // callers share are kept out of line (`@inline(never)`, under `#if $Embedded`
 // where hosts inline them for speed), and helpers with one caller in the
-// minimal image are inlined (`@inline(__always)`). `@_specialize` under
-// `#if !$Embedded` exports the RAMFlash specialization for hosts; Embedded
-// builds specialize everything anyway.
+// minimal image are inlined (`@inline(__always)`).
 
 /// The store's index of keys: one descriptor per key (deleted keys included),
 /// in pw_kvs key-table order, with up to `redundancy` flash addresses each.
@@ -169,30 +167,25 @@ struct KeyTable {
     @inline(never)
     #endif
     func addressCount(_ descriptor: Int) -> Int {
-        check(descriptor)
-        let base = descriptor &* redundancy
         var count = 0
-        while count < redundancy, address(inSlot: base &+ count) != nil { count &+= 1 }
+        while addressOfCopy(count, of: descriptor) != nil { count &+= 1 }
         return count
     }
 
-    /// The address of copy `copy` of `descriptor`, nil from its first
-    /// missing copy on (copies fill slots in order): lets a loop over the
-    /// copies read each slot once, without ``addressCount(_:)``.
+    /// The address of copy `copy` of `descriptor`; nil from its first
+    /// missing copy on (copies fill slots in order) and for no such copy.
     func addressOfCopy(_ copy: Int, of descriptor: Int) -> Int? {
         check(descriptor)
-        guard copy < redundancy else { return nil }
+        guard UInt(bitPattern: copy) < UInt(bitPattern: redundancy) else { return nil }
         return address(inSlot: descriptor &* redundancy &+ copy)
     }
 
-    /// - Precondition: `copy < addressCount(key)`.
+    /// - Precondition: `copy < addressCount(descriptor)`.
     #if $Embedded
     @inline(never)
     #endif
     func address(_ descriptor: Int, copy: Int) -> Int {
-        check(descriptor)
-        precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
-        guard let address = address(inSlot: descriptor &* redundancy &+ copy) else { preconditionFailure("no such copy") }
+        guard let address = addressOfCopy(copy, of: descriptor) else { preconditionFailure("no such copy") }
         return address
     }
 
@@ -303,5 +296,4 @@ struct KeyTable {
         deletedCount = 0
         rebuildIndex()
     }
-
 }
