@@ -224,12 +224,6 @@ extension KeyValueStore {
         return operation
     }
 
-    /// One copy of an entry of `keyLength` and `valueSize` bytes (nil: a
-    /// tombstone), aligned.
-    func batchEntrySize(keyLength: Int, valueSize: Int?) -> Int {
-        alignUp(EntryHeader.size &+ keyLength &+ (valueSize ?? 0), entryAlignment)
-    }
-
     /// Before the intent record: frees key-table slots (heavy collection,
     /// if the options allow) and garbage-collects until every record of the
     /// batch and of its worst-case rollback fits (``batchFits(_:)``).

@@ -1,5 +1,11 @@
 // Planning a batch's space before its intent record (Docs/BATCHES.md, "Space").
 extension KeyValueStore {
+    /// One copy of an entry of `keyLength` and `valueSize` bytes (nil: a
+    /// tombstone), aligned.
+    func batchEntrySize(keyLength: Int, valueSize: Int?) -> Int {
+        alignUp(EntryHeader.size &+ keyLength &+ (valueSize ?? 0), entryAlignment)
+    }
+
     /// Records of a batch, in the order the plan places them: the intent,
     /// the members, the commit, then a rollback of every member and its
     /// resolution record (what init writes after a cut, at worst).
