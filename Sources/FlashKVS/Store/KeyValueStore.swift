@@ -156,6 +156,9 @@ public final class KeyValueStore<Flash: FlashMemory> {
     ///   size is not a multiple of the partition alignment.
     /// - Complexity: allocates O(capacity x redundancy + maxSectors) bytes.
     @inline(__always)  // see "Inlined initializers" below
+    #if !$Embedded
+    @_specialize(exported: true, where Flash == RAMFlash)
+    #endif
     public convenience init(
         partition: FlashPartition<Flash>, formats: [EntryFormat], capacity: Int, maxSectors: Int? = nil,
         redundancy: Int = 1, options: Options = Options()
@@ -167,6 +170,9 @@ public final class KeyValueStore<Flash: FlashMemory> {
 
     /// Creates a store with a single entry format.
     @inline(__always)  // see "Inlined initializers" below
+    #if !$Embedded
+    @_specialize(exported: true, where Flash == RAMFlash)
+    #endif
     public convenience init(
         partition: FlashPartition<Flash>, format: EntryFormat, capacity: Int, maxSectors: Int? = nil,
         redundancy: Int = 1, options: Options = Options()
