@@ -115,6 +115,9 @@ extension Entry {
 
     /// Programs the bytes `range` of the entry that ``program(_:key:value:copyingFrom:to:in:)``
     /// writes (reading the source's in chunks of up to 256 bytes).
+    #if $Embedded
+    @inline(never)
+    #endif
     private static func programPart(
         _ range: Range<Int>, of header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?,
         to address: Int, in io: FlashIO<Flash>, verifying: Bool
@@ -124,20 +127,8 @@ extension Entry {
                                  verifying: verifying)
         try writer.append(header.encoded().span)
         if let source {
-            // The source's key and value bytes that fall in the range.
-            var from = source &+ max(EntryHeader.size, range.lowerBound)
-            let end = source &+ min(EntryHeader.size &+ header.contentSize, range.upperBound)
-            writer.skip = 0
-            while from < end {
-                let length = min(writer.chunkSize &- writer.filled, end &- from)
-                var whole = writer.buffer.mutableSpan
-                var span = whole._mutatingExtracting(writer.filled..<(writer.filled &+ length))
-                try io.read(at: from, into: &span)
-                writer.filled &+= length
-                writer.keep &-= length
-                from &+= length
-                if writer.filled == writer.chunkSize { try writer.writeChunk(length: writer.chunkSize) }
-            }
+            // The source's key and value, read straight into the chunks.
+            try writer.append(Span(), count: header.contentSize, readingFrom: source &+ EntryHeader.size)
         } else {
             try writer.append(key)
             if !header.isTombstone { try writer.append(value) }
@@ -174,24 +165,37 @@ extension Entry {
             self.keep = range.count
         }
 
+        @inline(__always)
+        mutating func append(_ bytes: Span<UInt8>) throws(KVSError) {
+            try append(bytes, count: bytes.count, readingFrom: nil)
+        }
+
+        /// Appends `count` bytes: those of `bytes` or, with a `source`
+        /// address, the flash's from there.
         #if $Embedded
         @inline(never)
         #endif
-        mutating func append(_ bytes: Span<UInt8>) throws(KVSError) {
-            var index = min(skip, bytes.count)
+        mutating func append(_ bytes: Span<UInt8>, count: Int, readingFrom source: Int?) throws(KVSError) {
+            var index = min(skip, count)
             skip &-= index
-            let end = index &+ min(bytes.count &- index, keep)
+            let end = index &+ min(count &- index, keep)
             keep &-= end &- index
             while index < end {
                 let length = min(chunkSize &- filled, end &- index)
-                #if $Embedded
-                for offset in 0..<length { buffer[filled &+ offset] = bytes[index &+ offset] }
-                #else
-                var whole = buffer.mutableSpan
-                var target = whole._mutatingExtracting(filled..<(filled &+ length))
-                let source = bytes.extracting(index..<(index &+ length))
-                target.withUnsafeMutableBytes { to in source.withUnsafeBytes { to.copyMemory(from: $0) } }
-                #endif
+                if let source {
+                    var whole = buffer.mutableSpan
+                    var span = whole._mutatingExtracting(filled..<(filled &+ length))
+                    try io.read(at: source &+ index, into: &span)
+                } else {
+                    #if $Embedded
+                    for offset in 0..<length { buffer[filled &+ offset] = bytes[index &+ offset] }
+                    #else
+                    var whole = buffer.mutableSpan
+                    var target = whole._mutatingExtracting(filled..<(filled &+ length))
+                    let source = bytes.extracting(index..<(index &+ length))
+                    target.withUnsafeMutableBytes { to in source.withUnsafeBytes { to.copyMemory(from: $0) } }
+                    #endif
+                }
                 filled &+= length
                 index &+= length
                 if filled == chunkSize { try writeChunk(length: chunkSize) }
