@@ -20,40 +20,6 @@ extension Entry {
         return header
     }
 
-    /// Programs a new entry, `header`, `key` and `value` (nothing for a
-    /// tombstone), padded to `header`'s alignment, at `address` (pw_kvs
-    /// `Entry::Write`); see ``program(_:key:value:copyingFrom:to:in:)`` for
-    /// the order of the program calls. Not verified.
-    /// - Throws: `.internal` for an alignment above 256; the write error.
-    static func write(
-        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int, in io: FlashIO<Flash>
-    ) throws(KVSError) {
-        try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io, verifying: false)
-    }
-
-    /// ``write(_:key:value:at:in:)``, reading each chunk back right after
-    /// its program and comparing it with the bytes meant for it (reads of
-    /// up to 64 bytes): verification on write for an entry built in RAM,
-    /// stronger than its checksum (pw_kvs re-reads and checks the
-    /// checksum); the chunks before the header's are checked before the
-    /// header is programmed.
-    /// - Throws: `.dataLoss` if a chunk reads back different; as
-    ///   ``write(_:key:value:at:in:)``, or a read error.
-    static func writeVerified(
-        _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int, in io: FlashIO<Flash>
-    ) throws(KVSError) {
-        try program(header, key: key, value: value, copyingFrom: nil, to: address, in: io, verifying: true)
-    }
-
-    /// Programs the key and value of the entry at `source`, streamed from
-    /// flash (reads of up to 256 bytes), under `header` (the source's, or
-    /// an ``updated(to:transactionID:alignmentUnits:)`` one) at `destination`
-    /// (pw_kvs `Entry::Copy`). Not verified.
-    /// - Throws: `.internal` for an alignment above 256; read or write errors.
-    static func copy(from source: Int, as header: EntryHeader, to destination: Int, in io: FlashIO<Flash>) throws(KVSError) {
-        try program(header, key: Span(), value: Span(), copyingFrom: source, to: destination, in: io, verifying: false)
-    }
-
     /// This entry's header moved to `format` with a new transaction id and
     /// `alignmentUnits` (pw_kvs `Entry::Update`); its checksum is recomputed
     /// over the key and value read from flash (32-byte reads; none without
@@ -84,8 +50,19 @@ extension Entry {
         return header
     }
 
-    /// Programs the entry `header`, `key` and `value` or, with a `source`,
-    /// the key and value of the entry there; padded to `header`'s alignment.
+    /// Programs an entry at `address`, padded to `header`'s alignment: a
+    /// new one, `header`, `key` and `value` (nothing for a tombstone;
+    /// pw_kvs `Entry::Write`), or, with a `source`, the key and value of
+    /// the entry there, streamed from flash (reads of up to 256 bytes),
+    /// under `header` (the source's, or an
+    /// ``updated(to:transactionID:alignmentUnits:)`` one; pw_kvs
+    /// `Entry::Copy`).
+    ///
+    /// With `verifying`, each chunk is read back right after its program
+    /// and compared with the bytes meant for it (reads of up to 64 bytes):
+    /// verification on write for an entry built in RAM, stronger than its
+    /// checksum (pw_kvs re-reads and checks the checksum); the chunks
+    /// before the header's are checked before the header is programmed.
     ///
     /// The part holding the header is programmed last, so that an
     /// interrupted write leaves no header, or a torn one, never a header
@@ -96,8 +73,10 @@ extension Entry {
     /// Without a checksum it is the first write unit (16 bytes, or the
     /// partition alignment if larger): one more program call per entry. The
     /// bytes on flash are the same either way.
+    /// - Throws: `.internal` for an alignment above 256; `.dataLoss` if a
+    ///   chunk reads back different; a read or write error.
     @inline(never)
-    private static func program(
+    static func program(
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int,
         in io: FlashIO<Flash>, verifying: Bool
     ) throws(KVSError) {

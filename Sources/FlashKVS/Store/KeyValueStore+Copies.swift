@@ -179,7 +179,7 @@ extension KeyValueStore {
     /// Writes a new entry at `address` and, with `verifyOnWrite`, checks it
     /// on flash; then accounts its bytes to the sector. A failure marks the
     /// sector corrupt and sets `errorDetected`.
-    /// - Throws: as ``Entry/write(_:key:value:at:in:)`` and ``Entry/verifyInFlash()``.
+    /// - Throws: as ``Entry/program(_:key:value:copyingFrom:to:in:verifying:)``.
     func appendEntry(_ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, at address: Int) throws(KVSError) {
         try placeEntry(header, key: key, value: value, copyingFrom: nil, at: address)
     }
@@ -188,7 +188,7 @@ extension KeyValueStore {
     /// `destination` and, with `verifyOnWrite`, re-reads and verifies the
     /// copy; then accounts its bytes to the destination sector. A failure
     /// marks the destination corrupt and sets `errorDetected`.
-    /// - Throws: as ``Entry/copy(from:as:to:in:)`` and ``Entry/verifyInFlash()``.
+    /// - Throws: as ``Entry/program(_:key:value:copyingFrom:to:in:verifying:)`` and ``Entry/verifyInFlash()``.
     func copyEntry(_ entry: Entry<Flash>, as header: EntryHeader, to destination: Int) throws(KVSError) {
         try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry.address, at: destination)
     }
@@ -201,16 +201,12 @@ extension KeyValueStore {
     ) throws(KVSError) {
         let sector = sectors.sector(of: address)
         do {
-            if let source {
-                try Entry.copy(from: source, as: header, to: address, in: io)
-                // The copy's checksum is checked too, so a source damaged
-                // since it was last read is caught here.
-                if options.verifyOnWrite { try Entry(readingAt: address, in: io).verifyInFlash() }
-            } else if options.verifyOnWrite {
-                try Entry.writeVerified(header, key: key, value: value, at: address, in: io)
-            } else {
-                try Entry.write(header, key: key, value: value, at: address, in: io)
-            }
+            // A new entry is compared chunk by chunk as it is programmed; a
+            // copy is checked by its checksum afterwards, so that a source
+            // damaged since it was last read is caught too.
+            try Entry.program(header, key: key, value: value, copyingFrom: source, to: address, in: io,
+                              verifying: source == nil && options.verifyOnWrite)
+            if source != nil && options.verifyOnWrite { try Entry(readingAt: address, in: io).verifyInFlash() }
         } catch {
             sectors.markCorrupt(sector)
             errorDetected = true
