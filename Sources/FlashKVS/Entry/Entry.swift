@@ -78,58 +78,34 @@ struct Entry<Flash: FlashMemory> {
         return length
     }
 
-    /// Verifies the checksum over the whole entry as it is on flash (pw_kvs
-    /// `VerifyChecksumInFlash`), header and padding included, in reads of up
-    /// to 256 bytes; the stored checksum field must equal `header`'s. With
-    /// no checksum only the header's first chunk is read.
-    /// - Throws: `.dataLoss` on a mismatch or an unknown format; the read error.
-    func verifyInFlash() throws(KVSError) {
-        _ = try checkInFlash(headerAlreadyRead: false)
-    }
-
     /// Verifies the bytes after the header just read against it (key,
-    /// value and padding, in reads of up to 256 bytes), as the scan does.
+    /// value and padding, in reads of up to 256 bytes): the checksum over
+    /// the whole entry as it is on flash, header and padding included
+    /// (pw_kvs `VerifyChecksumInFlash`, which reads the header again). With
+    /// no checksum only the first chunk after the header is read.
     /// - Returns: the hash of the key read from flash.
-    /// - Throws: `.dataLoss` on a mismatch; the read error.
+    /// - Throws: `.dataLoss` on a mismatch or an unknown format; the read error.
     func verifyAfterHeaderRead() throws(KVSError) -> UInt32 {
-        try checkInFlash(headerAlreadyRead: true)
-    }
-
-    /// The two verifications in one loop (one copy of it in device code).
-    private func checkInFlash(headerAlreadyRead: Bool) throws(KVSError) -> UInt32 {
         guard let format = io.format(magic: header.magic) else { throw .dataLoss }
         let checksum = format.checksum
-        var state = checksum.initialState
-        if headerAlreadyRead {
-            guard checksum.byteCount > 0 || header.checksumField == 0 else { throw .dataLoss }
-            state = checksum.update(state, header.encoded(zeroChecksum: true).span)
-        }
+        guard checksum.byteCount > 0 || header.checksumField == 0 else { throw .dataLoss }
+        var state = checksum.update(checksum.initialState, header.encoded(zeroChecksum: true).span)
         let size = header.entrySize
-        var offset = headerAlreadyRead ? EntryHeader.size : 0
+        var offset = EntryHeader.size
         var keyHash: UInt32 = 0
         var buffer = ChunkBuffer(repeating: 0)
         var whole = buffer.mutableSpan
-        var first = true
         while offset < size {
             let length = min(ChunkBuffer.count, size &- offset)
             var span = whole._mutatingExtracting(first: length)
             try io.read(at: address &+ offset, into: &span)
-            if first && headerAlreadyRead {
+            if offset == EntryHeader.size {
                 keyHash = KeyHash.of(span.span.extracting(0..<min(Int(header.keyLength), length)))
             }
-            if first && !headerAlreadyRead {
-                guard EntryHeader.loadUInt32(span.span, 4) == header.checksumField else { throw .dataLoss }
-                if checksum.byteCount == 0 {
-                    guard header.checksumField == 0 else { throw .dataLoss }
-                    return 0
-                }
-                for index in 4..<8 { span[index] = 0 }
-            }
-            if checksum.byteCount > 0 { state = checksum.update(state, span.span) }
-            // With a header already read and no checksum, the content still
-            // has to be read once (the caller uses the key from it).
-            if checksum.byteCount == 0 && headerAlreadyRead { return keyHash }
-            first = false
+            // With no checksum, the content still has to be read once (the
+            // caller uses the key from it).
+            guard checksum.byteCount > 0 else { return keyHash }
+            state = checksum.update(state, span.span)
             offset &+= length
         }
         guard checksum.matches(field: header.checksumField, state: state) else { throw .dataLoss }

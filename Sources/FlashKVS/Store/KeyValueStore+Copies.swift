@@ -188,7 +188,7 @@ extension KeyValueStore {
     /// `destination` and, with `verifyOnWrite`, re-reads and verifies the
     /// copy; then accounts its bytes to the destination sector. A failure
     /// marks the destination corrupt and sets `errorDetected`.
-    /// - Throws: as ``Entry/program(_:key:value:copyingFrom:to:in:verifying:)`` and ``Entry/verifyInFlash()``.
+    /// - Throws: as ``Entry/program(_:key:value:copyingFrom:to:in:verifying:)`` and ``Entry/verifyAfterHeaderRead()``.
     func copyEntry(_ entry: Entry<Flash>, as header: EntryHeader, to destination: Int) throws(KVSError) {
         try placeEntry(header, key: Span(), value: Span(), copyingFrom: entry.address, at: destination)
     }
@@ -206,7 +206,7 @@ extension KeyValueStore {
             // damaged since it was last read is caught too.
             try Entry.program(header, key: key, value: value, copyingFrom: source, to: address, in: io,
                               verifying: source == nil && options.verifyOnWrite)
-            if source != nil && options.verifyOnWrite { try Entry(readingAt: address, in: io).verifyInFlash() }
+            if source != nil && options.verifyOnWrite { _ = try Entry(readingAt: address, in: io).verifyAfterHeaderRead() }
         } catch {
             sectors.markCorrupt(sector)
             errorDetected = true

@@ -139,7 +139,7 @@ extension KeyValueStore {
     /// has `redundancy` copies.
     private func addMissingCopies(_ descriptor: Int) throws(KVSError) {
         let entry = try readEntry(descriptor)
-        try entry.verifyInFlash()
+        _ = try entry.verifyAfterHeaderRead()
         var retried = false
         while keyTable.addressCount(descriptor) < redundancy {
             let sector = try sectorForWrite(size: entry.header.entrySize, reservedCount: 0, avoidingCopiesOf: descriptor)
