@@ -144,22 +144,10 @@ struct Entry<Flash: FlashMemory> {
     }
 
     /// Whether the stored value equals `value` (pw_kvs `ValueMatches`),
-    /// compared in reads of up to 256 bytes. A read error counts as a
-    /// difference.
+    /// compared in reads of up to 64 bytes (``FlashIO/holds(_:at:)``). A
+    /// read error counts as a difference.
     func valueMatches(_ value: Span<UInt8>) -> Bool {
-        guard header.valueSize == value.count else { return false }
-        let start = valueAddress
-        var chunk = ChunkBuffer(repeating: 0)
-        var whole = chunk.mutableSpan
-        var offset = 0
-        while offset < value.count {
-            let length = min(ChunkBuffer.count, value.count &- offset)
-            var span = whole._mutatingExtracting(first: length)
-            guard (try? io.read(at: start &+ offset, into: &span)) != nil else { return false }
-            for index in 0..<length where span[index] != value[offset &+ index] { return false }
-            offset &+= length
-        }
-        return true
+        header.valueSize == value.count && (try? io.holds(value, at: valueAddress)) == true
     }
 
     /// Whether two more reads of the whole entry return the same bytes
