@@ -151,16 +151,27 @@ struct Entry<Flash: FlashMemory> {
     }
 
     /// Whether two more reads of the whole entry return the same bytes
-    /// (unstable bits of a torn program flicker). Two passes of reads of up
-    /// to 256 bytes; a read error counts as unstable.
+    /// (unstable bits of a torn program flicker): each chunk of up to 256
+    /// bytes is read, then read again and compared (``FlashIO/holds(_:at:)``).
+    /// A read error counts as unstable.
     #if $Embedded
     @inline(never)
     #else
     @inline(__always)
     #endif
     func isStable() -> Bool {
-        guard let first = try? fingerprint(), let second = try? fingerprint() else { return false }
-        return first == second
+        let count = header.entrySize
+        var buffer = ChunkBuffer(repeating: 0)
+        var whole = buffer.mutableSpan
+        var offset = 0
+        while offset < count {
+            let length = min(ChunkBuffer.count, count &- offset)
+            var span = whole._mutatingExtracting(first: length)
+            guard (try? io.read(at: address &+ offset, into: &span)) != nil,
+                  (try? io.holds(span.span, at: address &+ offset)) == true else { return false }
+            offset &+= length
+        }
+        return true
     }
 
     /// Whether the erased tail of an interrupted erase reaches into this
@@ -173,22 +184,5 @@ struct Entry<Flash: FlashMemory> {
     func isErasedFromItsKey() -> Bool {
         guard io.format(magic: header.magic)?.checksum.byteCount == 0 else { return false }
         return (try? io.isErased(from: valueAddress &- 1, to: address &+ header.entrySize)) ?? false
-    }
-
-    /// FNV-1a (32-bit) of the entry's bytes on flash (reads of up to 256 bytes).
-    private func fingerprint() throws(KVSError) -> UInt32 {
-        let count = header.entrySize
-        var buffer = ChunkBuffer(repeating: 0)
-        var whole = buffer.mutableSpan
-        var hash: UInt32 = 0x811C_9DC5
-        var offset = 0
-        while offset < count {
-            let length = min(ChunkBuffer.count, count &- offset)
-            var span = whole._mutatingExtracting(first: length)
-            try io.read(at: address &+ offset, into: &span)
-            for index in 0..<length { hash = (hash ^ UInt32(span[index])) &* 0x0100_0193 }
-            offset &+= length
-        }
-        return hash
     }
 }
