@@ -23,7 +23,6 @@ extension KeyValueStore {
         var corruptBytes = 0
         var parsed = 0
         var pending: ScannedEntry? = nil
-        var reachedErasedSpace = false
         while address < end {
             let loaded: ScannedEntry?
             do throws(KVSError) {
@@ -33,13 +32,9 @@ extension KeyValueStore {
                 // (pw_kvs stops here unchecked and loses entries after a gap).
                 if address == base && depth == .trustingEmptySectors {
                     sectors.setVerified(sector, false)
-                    reachedErasedSpace = true
                     break
                 }
-                if (try? io.isErased(from: address, to: end)) ?? false {
-                    reachedErasedSpace = true
-                    break
-                }
+                if (try? io.isErased(from: address, to: end)) ?? false { break }
                 lastScan.gapsFound &+= 1
                 loaded = nil
             } catch {
@@ -62,9 +57,10 @@ extension KeyValueStore {
             }
             sectors.setWritable(sector, end &- address)
         }
+        // An entry still pending is the last before erased space or the
+        // sector's end (corrupt data up to the end leaves none pending).
         if let last = pending {
-            let frontier = reachedErasedSpace || last.entry.address &+ last.entry.header.entrySize == end
-            if frontier && (!last.entry.isStable() || mutable.pointee.tornCopies?.isErasedFromItsKey(last.entry) == true) {
+            if !last.entry.isStable() || mutable.pointee.tornCopies?.isErasedFromItsKey(last.entry) == true {
                 lastScan.corruptEntries &+= 1
                 errorDetected = true
                 corruptBytes &+= last.entry.header.entrySize
