@@ -41,15 +41,18 @@ extension KeyValueStore {
     /// copy that cannot be read is skipped (a read error is not
     /// corruption). Unlike pw_kvs, a stored key of another length never
     /// matches (spec 7.2 B1).
+    /// - Parameter present: whether the key must be present (``findExisting(_:)``):
+    ///   a collision or a deleted key then throws `.notFound`.
     /// - Returns: the descriptor, and the confirming copy's entry if its
     ///   header parses (callers use it instead of reading the header again).
     /// - Throws: `.notFound`; `.alreadyExists` if another key has the same
     ///   hash; if no copy is identified, the read error if a copy could not
     ///   be read, else `.dataLoss`.
-    func findEntry(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
+    func findEntry(_ key: Span<UInt8>, present: Bool = false) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
         let hash = KeyHash.of(key)
+        let collision: KVSError = present ? .notFound : .alreadyExists
         guard let descriptor = keyTable.find(hash: hash) else { throw .notFound }
-        guard keyTable.keyLength(descriptor) == key.count else { throw .alreadyExists }
+        guard keyTable.keyLength(descriptor) == key.count else { throw collision }
         var failure: KVSError? = nil
         var bytes = InlineArray<80, UInt8>(repeating: 0)  // header and the longest key
         var whole = bytes.mutableSpan
@@ -63,26 +66,23 @@ extension KeyValueStore {
                 continue
             }
             let stored = span.span.extracting(EntryHeader.size...)
-            if bytesEqual(stored, key) { return (descriptor, try? Entry(parsing: span.span, at: address, in: io)) }
+            if bytesEqual(stored, key) {
+                guard !present || !keyTable.isDeleted(descriptor) else { throw .notFound }
+                return (descriptor, try? Entry(parsing: span.span, at: address, in: io))
+            }
             // Another key with the same hash, or this key's bytes damaged.
-            if KeyHash.of(stored) == hash { throw .alreadyExists }
+            if KeyHash.of(stored) == hash { throw collision }
             sectors.markCorrupt(sectors.sector(of: address))
             errorDetected = true
         }
         throw failure ?? .dataLoss
     }
 
-    /// ``findEntry(_:)`` for keys that must be present: a collision or a
+    /// ``findEntry(_:present:)`` for keys that must be present: a collision or a
     /// deleted key throws `.notFound`.
+    @inline(__always)
     func findExisting(_ key: Span<UInt8>) throws(KVSError) -> (descriptor: Int, entry: Entry<Flash>?) {
-        let found: (descriptor: Int, entry: Entry<Flash>?)
-        do throws(KVSError) {
-            found = try findEntry(key)
-        } catch .alreadyExists {
-            throw .notFound
-        }
-        guard !keyTable.isDeleted(found.descriptor) else { throw .notFound }
-        return found
+        try findEntry(key, present: true)
     }
 
     /// ``readEntry(_:)``, or `known` (the entry ``findEntry(_:)`` read with

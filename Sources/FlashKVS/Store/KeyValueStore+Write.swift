@@ -73,15 +73,11 @@ extension KeyValueStore {
         }
         try retryingWithoutDeletedKeys { () throws(KVSError) in
             let found: (descriptor: Int, entry: Entry<Flash>?)
-            if deleted {
-                found = try findExisting(key)
-            } else {
-                do throws(KVSError) {
-                    found = try findEntry(key)
-                } catch .notFound {
-                    try writeNewKey(key, value)
-                    return
-                }
+            do throws(KVSError) {
+                found = try findEntry(key, present: deleted)  // a tombstone only for a present key
+            } catch .notFound where !deleted {
+                try writeNewKey(key, value)
+                return
             }
             try writeEntry(key: key, value: value, deleted: deleted, prior: found.descriptor, known: found.entry)
         }
