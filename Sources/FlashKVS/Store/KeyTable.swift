@@ -76,17 +76,16 @@ struct KeyTable {
     /// bytes of `storage`, which the store owns (and frees).
     /// - Parameter narrowAddresses: whether every address the table will
     ///   hold is a multiple of 16 below 1 MiB (stored in 2 bytes).
-    /// - Precondition: `storage` is aligned for pointers; `1 <= capacity <= 32767`,
+    /// - Precondition: `storage` is aligned for pointers and zeroed; `1 <= capacity <= 32767`,
     ///   `1 <= redundancy <= 255`.
     @inline(__always)
     init(at storage: UnsafeMutableRawPointer, capacity: Int, redundancy: Int, narrowAddresses: Bool) {
         let buckets = Self.indexBuckets(capacity: capacity)
-        let byteCount = Self.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses)
         let addressBytes = (narrowAddresses ? 2 : 4) &* capacity &* redundancy
         // Layout: fields, hashes, transaction ids, addresses, index, key
-        // info; all zero except the addresses, whose "none" value is all ones.
+        // info; all zero (as the storage is given) except the addresses,
+        // whose "none" value is all ones.
         let arrays = storage + MemoryLayout<Fields>.stride
-        arrays.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount &- MemoryLayout<Fields>.stride)
         let addresses = arrays + 8 &* capacity
         addresses.initializeMemory(as: UInt8.self, repeating: 0xFF, count: addressBytes)
         let indexStart = addresses + addressBytes

@@ -212,9 +212,12 @@ public final class KeyValueStore<Flash: FlashMemory> {
         let sectorsStart = keysStart &+ alignUp(
             KeyTable.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses), 8)
         let reservedStart = sectorsStart &+ alignUp(SectorTable.byteCount(capacity: maxSectors, sectorSize: partition.sectorSize), 8)
+        let byteCount = reservedStart &+ MemoryLayout<Int>.stride &* redundancy
         let storage = UnsafeMutableRawPointer.allocate(
-            byteCount: reservedStart &+ MemoryLayout<Int>.stride &* redundancy,
+            byteCount: byteCount,
             alignment: max(MemoryLayout<MutableState>.alignment, MemoryLayout<FlashIO<Flash>.State>.alignment, 8))
+        // All zeros: the tables' and the reserved addresses' initial contents.
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
         mutable = storage.bindMemory(to: MutableState.self, capacity: 1)
         mutable.initialize(to: MutableState())
         let ioState = (storage + ioStart).bindMemory(to: FlashIO<Flash>.State.self, capacity: 1)
@@ -224,7 +227,6 @@ public final class KeyValueStore<Flash: FlashMemory> {
                         narrowAddresses: narrowAddresses)
         sectors = SectorTable(at: storage + sectorsStart, sectorSize: partition.sectorSize, capacity: maxSectors)
         reserved = (storage + reservedStart).bindMemory(to: Int.self, capacity: redundancy)
-        reserved.initialize(repeating: 0, count: redundancy)
     }
 
     deinit {

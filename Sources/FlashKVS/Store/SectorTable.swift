@@ -70,14 +70,12 @@ struct SectorTable {
 
     /// Creates a table of `capacity` erased sectors in the first
     /// ``byteCount(capacity:sectorSize:)`` bytes of `storage`, which the store owns (and frees).
-    /// - Precondition: `storage` is aligned for pointers.
+    /// - Precondition: `storage` is aligned for pointers and zeroed.
     @inline(__always)
     init(at storage: UnsafeMutableRawPointer, sectorSize: Int, capacity: Int) {
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
         let wide = Self.countWidth(sectorSize: sectorSize) == 4
         fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity, wide: wide))
-        let bytes = 2 &* Self.countWidth(wide: wide) &* capacity &+ (capacity &+ 7) / 8
-        (storage + MemoryLayout<Fields>.stride).initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
     }
 
     /// Traps unless `sector` is below the capacity.
