@@ -98,9 +98,10 @@ extension KeyValueStore {
         var newestID: UInt32 = 0
         var newestAddress: Int? = nil
         for descriptor in 0..<keyTable.count {
-            if keyTable.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
+            var count = keyTable.addressCount(descriptor)
+            if count < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
-            while copy < keyTable.addressCount(descriptor) {
+            while copy < count {
                 let address = keyTable.address(descriptor, copy: copy)
                 do {
                     let header = try Entry(readingAt: address, in: io).header
@@ -109,13 +110,13 @@ extension KeyValueStore {
                 } catch {
                     errorDetected = true
                     sectors.markCorrupt(sectors.sector(of: address))
-                    keyTable.removeAddress(descriptor, copy: copy)
+                    keyTable.removeAddress(descriptor, copy: copy)  // the last copy takes its slot
+                    count &-= 1
                 }
             }
             // The newest key's last copy sets the wear-leveling origin. Unlike
             // pw_kvs (spec 7.2 B15) this also holds when a repair rebuilds
             // the tables while the transaction count is kept.
-            let count = keyTable.addressCount(descriptor)
             if keyTable.transactionID(descriptor) > newestID && count > 0 {
                 newestID = keyTable.transactionID(descriptor)
                 newestAddress = keyTable.address(descriptor, copy: count &- 1)
