@@ -238,20 +238,19 @@ struct KeyTable {
 
     // MARK: Descriptors
 
-    /// Adds a descriptor with a single address; returns its position.
+    /// Adds a descriptor for `hash` with no version yet (the caller
+    /// ``reset(_:transactionID:keyLength:deleted:address:)``s it next); returns its position.
     /// - Precondition: not full, and no descriptor has `hash`.
-    @discardableResult
     #if $Embedded
     @inline(never)
     #endif
-    func append(hash: UInt32, transactionID: UInt32, keyLength: Int, deleted: Bool, address: Int) -> Int {
+    func append(hash: UInt32) -> Int {
         precondition(count < capacity)
         let descriptor = count
         count &+= 1
         hashes[descriptor] = hash
         keyInfo[descriptor] = 0
         insertIntoIndex(descriptor)
-        reset(descriptor, transactionID: transactionID, keyLength: keyLength, deleted: deleted, address: address)
         return descriptor
     }
 

@@ -56,13 +56,12 @@ extension KeyValueStore {
         let updated: Int
         if let descriptor, let prior {
             releaseCopies(of: descriptor, size: prior.header.entrySize)
-            keyTable.reset(descriptor, transactionID: transactionID, keyLength: key.count, deleted: deleted,
-                       address: reserved[0])
             updated = descriptor
         } else {
-            updated = keyTable.append(hash: KeyHash.of(key), transactionID: transactionID, keyLength: key.count,
-                                  deleted: deleted, address: reserved[0])
+            updated = keyTable.append(hash: KeyHash.of(key))
         }
+        keyTable.reset(updated, transactionID: transactionID, keyLength: key.count, deleted: deleted,
+                       address: reserved[0])
         for copy in 1..<max(redundancy, 1) {
             try appendEntry(header, key: key, value: value, at: reserved[copy])
             keyTable.addAddress(updated, reserved[copy])

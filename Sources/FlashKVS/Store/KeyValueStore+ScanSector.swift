@@ -84,38 +84,39 @@ extension KeyValueStore {
     /// - Returns: bytes to count as corrupt (the entry, if it is).
     private func record(_ scanned: ScannedEntry) -> Int {
         let entry = scanned.entry, header = entry.header
-        guard let descriptor = keyTable.find(hash: scanned.keyHash) else {
-            if !keyTable.isFull {
-                keyTable.append(hash: scanned.keyHash, transactionID: header.transactionID, keyLength: Int(header.keyLength),
-                            deleted: header.isTombstone, address: entry.address)
-                return 0
+        let descriptor: Int
+        if let found = keyTable.find(hash: scanned.keyHash) {
+            let stored = keyTable.transactionID(found)
+            if header.transactionID < stored { return 0 }
+            if header.transactionID == stored {
+                if placement.hasCopy(found, in: sectors.sector(of: entry.address)) {
+                    lastScan.corruptEntries &+= 1
+                    errorDetected = true
+                    return header.entrySize
+                }
+                // No checksum: a copy torn by a cut erase or program still parses;
+                // keep the copy that is the more programmed (see tornCopy).
+                switch tornCopy(of: found, copy: 0, entry.address) {
+                case nil:
+                    if keyTable.addressCount(found) < redundancy { keyTable.addAddress(found, entry.address) }
+                    return 0
+                case entry.address:
+                    return 0
+                default:
+                    break  // the recorded copy is the torn one: this copy replaces it
+                }
             }
-            errorDetected = true
-            // A valid entry whose key does not fit the key table: never erase
-            // this flash (see ScanReport.entriesNotLoaded), unless asked to.
-            if discardingUnindexedData { return header.entrySize }
-            lastScan.entriesNotLoaded &+= 1
-            return 0
-        }
-        let stored = keyTable.transactionID(descriptor)
-        if header.transactionID < stored { return 0 }
-        if header.transactionID == stored {
-            if placement.hasCopy(descriptor, in: sectors.sector(of: entry.address)) {
-                lastScan.corruptEntries &+= 1
+            descriptor = found
+        } else {
+            guard !keyTable.isFull else {
                 errorDetected = true
-                return header.entrySize
-            }
-            // No checksum: a copy torn by a cut erase or program still parses;
-            // keep the copy that is the more programmed (see tornCopy).
-            switch tornCopy(of: descriptor, copy: 0, entry.address) {
-            case nil:
-                if keyTable.addressCount(descriptor) < redundancy { keyTable.addAddress(descriptor, entry.address) }
+                // A valid entry whose key does not fit the key table: never erase
+                // this flash (see ScanReport.entriesNotLoaded), unless asked to.
+                if discardingUnindexedData { return header.entrySize }
+                lastScan.entriesNotLoaded &+= 1
                 return 0
-            case entry.address:
-                return 0
-            default:
-                break  // the recorded copy is the torn one: this copy replaces it
             }
+            descriptor = keyTable.append(hash: scanned.keyHash)
         }
         keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: Int(header.keyLength),
                    deleted: header.isTombstone, address: entry.address)

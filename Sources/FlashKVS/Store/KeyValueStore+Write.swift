@@ -167,12 +167,11 @@ extension KeyValueStore {
         if let prior {
             descriptor = prior.descriptor
             releaseCopies(of: descriptor, size: prior.entrySize)
-            keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
-                       address: reserved[0])
         } else {
-            descriptor = keyTable.append(hash: KeyHash.of(key), transactionID: header.transactionID, keyLength: key.count,
-                                     deleted: deleted, address: reserved[0])
+            descriptor = keyTable.append(hash: KeyHash.of(key))
         }
+        keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
+                       address: reserved[0])
         lastWriteState = .committed
         for copy in 1..<redundancy {
             var retried = false
