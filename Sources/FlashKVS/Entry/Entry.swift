@@ -29,6 +29,9 @@ struct Entry<Flash: FlashMemory> {
     /// - Throws: `.notFound` if the magic is erased (free space);
     ///   `.dataLoss` for an unknown magic, a key longer than 63 bytes or an
     ///   entry that runs past its sector; or the read error.
+    #if $Embedded
+    @inline(never)
+    #endif
     init(readingAt address: Int, in io: FlashIO<Flash>) throws(KVSError) {
         var bytes = InlineArray<16, UInt8>(repeating: 0)
         var span = bytes.mutableSpan
