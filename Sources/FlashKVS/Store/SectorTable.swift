@@ -149,6 +149,9 @@ struct SectorTable {
         let bytes = writable(sector)
         return bytes == corruptMarker ? 0 : bytes
     }
+    #if $Embedded
+    @inline(never)
+    #endif
     func validBytes(_ sector: Int) -> Int { valid(sector) }
     @inline(never)
     func isCorrupt(_ sector: Int) -> Bool { writable(sector) == corruptMarker }
