@@ -270,6 +270,9 @@ struct KeyTable {
 
     /// Removes descriptor `descriptor`; the last descriptor moves into its place
     /// (iteration order changes, as in pw_kvs). Rebuilds the index: O(n).
+    #if $Embedded
+    @inline(__always)
+    #endif
     func remove(_ descriptor: Int) {
         if isDeleted(descriptor) { deletedCount &-= 1 }
         let last = count &- 1
