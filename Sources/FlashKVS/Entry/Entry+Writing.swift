@@ -84,12 +84,12 @@ extension Entry {
         let size = header.entrySize
         let headerPart = io.format(magic: header.magic)?.checksum.byteCount == 0
             ? alignUp(EntryHeader.size, io.partition.alignment) : alignDown(ChunkBuffer.count, header.alignmentBytes)
-        if headerPart < size {
-            try programPart(headerPart..<size, of: header, key: key, value: value, copyingFrom: source, to: address,
-                            in: io, verifying: verifying)
+        let split = min(headerPart, size)
+        // The bytes after the header's part (none for a small entry), then that part.
+        for part in 0..<2 {
+            try programPart(part == 0 ? split..<size : 0..<split, of: header, key: key, value: value, copyingFrom: source, to: address, in: io,
+                            verifying: verifying)
         }
-        try programPart(0..<min(headerPart, size), of: header, key: key, value: value, copyingFrom: source, to: address,
-                        in: io, verifying: verifying)
     }
 
     /// Programs the bytes `range` of the entry that ``program(_:key:value:copyingFrom:to:in:)``

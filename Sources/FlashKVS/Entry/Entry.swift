@@ -134,11 +134,8 @@ struct Entry<Flash: FlashMemory> {
         let remaining = size &- offset
         let count = min(buffer.count, remaining)
         if count > 0 {
-            let address = valueAddress &+ offset
-            try buffer.withUnsafeMutableBufferPointer { bytes throws(KVSError) in
-                var part = bytes.extracting(0..<count).mutableSpan
-                try io.read(at: address, into: &part)
-            }
+            var part = buffer._mutatingExtracting(first: count)
+            try io.read(at: valueAddress &+ offset, into: &part)
         }
         if count < remaining { throw .resourceExhausted }
         return count

@@ -97,8 +97,14 @@ public struct EntryHeader: Equatable, Sendable {
     public func isOfAnotherFormat(
         than formats: [EntryFormat], offset: Int, sectorSize: Int, nextMagic: UInt32?, erasedByte: UInt8
     ) -> Bool {
-        guard fits(offset: offset, sectorSize: sectorSize),
-              !EntryFormat.couldBeDamagedMagic(magic, ofAnyOf: formats) else { return false }
+        fits(offset: offset, sectorSize: sectorSize) && !EntryFormat.couldBeDamagedMagic(magic, ofAnyOf: formats)
+            && chains(to: nextMagic, formats: formats, offset: offset, sectorSize: sectorSize, erasedByte: erasedByte)
+    }
+
+    /// The last condition of ``isOfAnotherFormat(than:offset:sectorSize:nextMagic:erasedByte:)``:
+    /// `nextMagic` is erased, this magic or one of `formats'` (nil: this
+    /// entry ends the sector).
+    func chains(to nextMagic: UInt32?, formats: [EntryFormat], offset: Int, sectorSize: Int, erasedByte: UInt8) -> Bool {
         guard let nextMagic else { return offset &+ entrySize == sectorSize }
         if nextMagic == magic || nextMagic == UInt32(erasedByte) &* 0x0101_0101 { return true }
         for format in formats where format.magic == nextMagic { return true }

@@ -56,8 +56,8 @@ struct KeyTable {
     }
     var hashes: UnsafeMutablePointer<UInt32> { fields.pointee.hashes }
     private var transactionIDs: UnsafeMutablePointer<UInt32> { fields.pointee.transactionIDs }
-    private var narrowAddresses: UnsafeMutablePointer<UInt16>? { fields.pointee.narrowAddresses }
-    private var wideAddresses: UnsafeMutablePointer<UInt32>? { fields.pointee.wideAddresses }
+    var narrowAddresses: UnsafeMutablePointer<UInt16>? { fields.pointee.narrowAddresses }
+    var wideAddresses: UnsafeMutablePointer<UInt32>? { fields.pointee.wideAddresses }
     var index: UnsafeMutablePointer<UInt16>? { fields.pointee.index }
     var indexMask: Int { fields.pointee.indexMask }
     private var keyInfo: UnsafeMutablePointer<UInt8> { fields.pointee.keyInfo }
@@ -104,7 +104,7 @@ struct KeyTable {
 
     /// Traps unless `descriptor` is within the capacity.
     @inline(__always)
-    private func check(_ descriptor: Int) {
+    func check(_ descriptor: Int) {
         precondition(UInt(bitPattern: descriptor) < UInt(bitPattern: capacity))
     }
 
@@ -131,13 +131,13 @@ struct KeyTable {
         return keyInfo[descriptor] & Self.deletedFlag != 0
     }
 
-    // MARK: Addresses
+    // MARK: Address slots (a descriptor's copies: KeyTable+Addresses.swift)
 
     /// The address in `slot` (descriptor x redundancy + copy), nil if empty.
     #if $Embedded
     @inline(never)
     #endif
-    private func address(inSlot slot: Int) -> Int? {
+    func address(inSlot slot: Int) -> Int? {
         if let narrowAddresses {
             let units = narrowAddresses[slot]
             return units == Self.noNarrowAddress ? nil : Int(units) << 4
@@ -152,7 +152,7 @@ struct KeyTable {
     #else
     @inline(__always)
     #endif
-    private func setAddress(_ address: Int?, inSlot slot: Int) {
+    func setAddress(_ address: Int?, inSlot slot: Int) {
         if let narrowAddresses {
             guard let address else { return narrowAddresses[slot] = Self.noNarrowAddress }
             precondition(address & 15 == 0 && address >> 4 < Int(Self.noNarrowAddress))
@@ -160,82 +160,6 @@ struct KeyTable {
         } else {
             wideAddresses.unsafelyUnwrapped[slot] = address.map { UInt32(truncatingIfNeeded: $0) } ?? Self.noWideAddress
         }
-    }
-
-    /// Number of flash copies recorded for `descriptor`.
-    #if $Embedded
-    @inline(never)
-    #endif
-    func addressCount(_ descriptor: Int) -> Int {
-        var count = 0
-        while addressOfCopy(count, of: descriptor) != nil { count &+= 1 }
-        return count
-    }
-
-    /// The address of copy `copy` of `descriptor`; nil from its first
-    /// missing copy on (copies fill slots in order) and for no such copy.
-    func addressOfCopy(_ copy: Int, of descriptor: Int) -> Int? {
-        check(descriptor)
-        guard UInt(bitPattern: copy) < UInt(bitPattern: redundancy) else { return nil }
-        return address(inSlot: descriptor &* redundancy &+ copy)
-    }
-
-    /// - Precondition: `copy < addressCount(descriptor)`.
-    #if $Embedded
-    @inline(never)
-    #endif
-    func address(_ descriptor: Int, copy: Int) -> Int {
-        guard let address = addressOfCopy(copy, of: descriptor) else { preconditionFailure("no such copy") }
-        return address
-    }
-
-    /// The first address slot at or after `slot` (slot = descriptor x
-    /// redundancy + copy) whose address lies in `range`, in descriptor
-    /// order: a tight scan of the address array.
-    func nextSlot(withAddressIn range: Range<Int>, from slot: Int) -> Int? {
-        let end = count &* redundancy
-        guard slot >= 0 else { return nil }
-        if let narrowAddresses {
-            // Ranges are sectors, whose bounds are multiples of 16 here.
-            let low = UInt16(truncatingIfNeeded: range.lowerBound >> 4)
-            let width = UInt16(truncatingIfNeeded: min(range.count >> 4, 0xFFFF))
-            for index in slot..<max(slot, end) where narrowAddresses[index] &- low < width { return index }
-            return nil
-        }
-        let wide = wideAddresses.unsafelyUnwrapped
-        let low = UInt32(truncatingIfNeeded: range.lowerBound)
-        let width = UInt32(truncatingIfNeeded: range.count)
-        for index in slot..<max(slot, end) where wide[index] &- low < width { return index }
-        return nil
-    }
-
-    /// Records another copy of `descriptor`'s current version.
-    /// - Precondition: fewer than `redundancy` copies recorded.
-    @inline(never)
-    func addAddress(_ descriptor: Int, _ address: Int) {
-        let copy = addressCount(descriptor)
-        precondition(copy < redundancy)
-        setAddress(address, inSlot: descriptor &* redundancy &+ copy)
-    }
-
-    /// Replaces copy `copy` of `descriptor` with `address`.
-    #if $Embedded
-    @inline(never)
-    #endif
-    func replaceAddress(_ descriptor: Int, copy: Int, with address: Int) {
-        check(descriptor)
-        precondition(UInt(bitPattern: copy) < UInt(bitPattern: redundancy))
-        setAddress(address, inSlot: descriptor &* redundancy &+ copy)
-    }
-
-    /// Forgets copy `copy` of `descriptor`; the last copy takes its slot.
-    @inline(never)
-    func removeAddress(_ descriptor: Int, copy: Int) {
-        let base = descriptor &* redundancy
-        let last = addressCount(descriptor) &- 1
-        precondition(copy >= 0 && copy <= last)
-        setAddress(address(inSlot: base &+ last), inSlot: base &+ copy)
-        setAddress(nil, inSlot: base &+ last)
     }
 
     // MARK: Descriptors
@@ -272,6 +196,9 @@ struct KeyTable {
 
     /// Removes descriptor `descriptor`; the last descriptor moves into its place
     /// (iteration order changes, as in pw_kvs). Rebuilds the index: O(n).
+    #if $Embedded
+    @inline(__always)
+    #endif
     func remove(_ descriptor: Int) {
         if isDeleted(descriptor) { deletedCount &-= 1 }
         let last = count &- 1

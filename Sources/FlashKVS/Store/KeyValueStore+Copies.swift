@@ -170,7 +170,8 @@ extension KeyValueStore {
     ) throws(KVSError) -> Int {
         let count = try entry.readValue(into: &buffer, offset: offset)
         if options.verifyOnRead && offset == 0 && !entry.checksumMatches(key: key, value: buffer.span.extracting(0..<count)) {
-            for index in 0..<count { buffer[index] = 0 }
+            var read = buffer._mutatingExtracting(first: count)
+            read.update(repeating: 0)
             throw .dataLoss
         }
         return count

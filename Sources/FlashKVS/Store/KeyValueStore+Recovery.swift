@@ -186,6 +186,9 @@ extension KeyValueStore {
     /// `.uncertain` if the flash cannot be read).
     /// - Parameter version: the key's transaction id before the write (nil
     ///   for a new key).
+    #if $Embedded
+    @inline(__always)
+    #endif
     func reloadAfterFailedWrite(_ key: Span<UInt8>, newerThan version: UInt32?) {
         errorDetected = false
         guard (try? rebuildAndRepair()) != nil else { return }

@@ -162,21 +162,22 @@ extension KeyValueStore {
     }
 
     /// Whether `header`, read at `address` where no entry of this store
-    /// loads, starts another format's entries rather than random damage
+    /// loads, and whose magic cannot be a damaged known one (the caller
+    /// checked), starts another format's entries rather than random damage
     /// (``EntryHeader/isOfAnotherFormat(than:offset:sectorSize:nextMagic:erasedByte:)``):
     /// reads the 4 bytes where its size says the next entry starts.
     private func isForeignEntry(_ header: EntryHeader, at address: Int, sectorEnd: Int) -> Bool {
-        let next = address &+ header.entrySize
         let offset = address &- (sectorEnd &- sectorSize)  // in its sector
+        guard header.fits(offset: offset, sectorSize: sectorSize) else { return false }
+        let next = address &+ header.entrySize
         var nextMagic: UInt32? = nil
-        if next &+ 4 <= sectorEnd && header.fits(offset: offset, sectorSize: sectorSize) {
+        if next &+ 4 <= sectorEnd {
             var bytes = InlineArray<4, UInt8>(repeating: 0)
             var span = bytes.mutableSpan
             guard (try? io.read(at: next, into: &span)) != nil else { return true }  // unreadable: not erasable
             nextMagic = EntryHeader.loadUInt32(span.span, 0)
         }
-        return header.isOfAnotherFormat(
-            than: formats, offset: offset, sectorSize: sectorSize, nextMagic: nextMagic,
-            erasedByte: partition.erasedByte)
+        return header.chains(
+            to: nextMagic, formats: formats, offset: offset, sectorSize: sectorSize, erasedByte: partition.erasedByte)
     }
 }
