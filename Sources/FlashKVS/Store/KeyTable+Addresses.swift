@@ -19,6 +19,9 @@ extension KeyTable {
 
     /// The address of copy `copy` of `descriptor`; nil from its first
     /// missing copy on (copies fill slots in order) and for no such copy.
+    #if $Embedded
+    @inline(never)
+    #endif
     func addressOfCopy(_ copy: Int, of descriptor: Int) -> Int? {
         check(descriptor)
         guard UInt(bitPattern: copy) < UInt(bitPattern: redundancy) else { return nil }
