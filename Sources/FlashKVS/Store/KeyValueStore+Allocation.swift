@@ -50,8 +50,10 @@ extension KeyValueStore {
         guard sectors.hasEmptySector else { return 0 }
         let avoid = AvoidList(reservedCount: reservedCount)
         var count = 0
-        for copy in 0..<keyTable.addressCount(descriptor) {
-            let sector = sectors.sector(of: keyTable.address(descriptor, copy: copy))
+        var copy = 0
+        while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+            copy &+= 1
+            let sector = sectors.sector(of: address)
             if !placement.isAvoided(sector, avoid) && sectors.validBytes(sector) &- entrySize &+ size <= sectorSize {
                 count &+= 1
             }

@@ -181,8 +181,10 @@ extension KeyValueStore {
     /// data of their sectors (its version is being replaced or forgotten).
     @inline(never)
     func releaseCopies(of descriptor: Int, size: Int) {
-        for copy in 0..<keyTable.addressCount(descriptor) {
-            sectors.removeValid(sectors.sector(of: keyTable.address(descriptor, copy: copy)), size)
+        var copy = 0
+        while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+            sectors.removeValid(sectors.sector(of: address), size)
+            copy &+= 1
         }
     }
 

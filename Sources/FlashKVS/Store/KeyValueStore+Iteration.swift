@@ -70,8 +70,9 @@ extension KeyValueStore {
     private func item(_ descriptor: Int) -> Item {
         var item = Item(descriptor: descriptor)
         var failure: KVSError? = nil
-        for copy in 0..<keyTable.addressCount(descriptor) {
-            let address = keyTable.address(descriptor, copy: copy)
+        var copy = 0
+        while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+            copy &+= 1
             let readsBefore = failedReads
             if item.readKey(from: self, at: address) { return item }
             noteFailedCopy(at: address, .dataLoss, readsBefore: readsBefore, failure: &failure)

@@ -59,9 +59,10 @@ struct Placement {
     /// The first copy of `descriptor` in `sector`, if any.
     @inline(__always)
     func copy(of descriptor: Int, in sector: Int) -> Int? {
-        for copy in 0..<keyTable.addressCount(descriptor)
-        where sectors.sector(of: keyTable.address(descriptor, copy: copy)) == sector {
-            return copy
+        var copy = 0
+        while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+            if sectors.sector(of: address) == sector { return copy }
+            copy &+= 1
         }
         return nil
     }
