@@ -132,34 +132,32 @@ extension KeyValueStore {
         let size = alignUp(EntryHeader.size &+ key.count &+ (deleted ? 0 : value.count), entryAlignment)
         let knownVersion = prior.map { keyTable.transactionID($0.descriptor) }
         var header: EntryHeader
-        var failedAttempts = 0
         var reservedCopies: Int
+        var retried = false
         while true {
-            do {
+            do throws(KVSError) {
                 reservedCopies = try reserveAddresses(size: size, replacing: prior)
-            } catch {
-                if failedAttempts > 0 { reloadAfterFailedWrite(key, newerThan: knownVersion) }
-                throw error
-            }
-            lastTransactionID &+= 1
-            header = Entry<Flash>.header(
-                key: key, value: value, deleted: deleted, format: primaryFormat, alignmentUnits: alignmentUnits,
-                transactionID: lastTransactionID)
-            lastWriteState = .uncertain
-            do {
+                lastTransactionID &+= 1
+                header = Entry<Flash>.header(
+                    key: key, value: value, deleted: deleted, format: primaryFormat, alignmentUnits: alignmentUnits,
+                    transactionID: lastTransactionID)
+                lastWriteState = .uncertain
                 try appendEntry(header, key: key, value: value, at: reserved[0])
                 break
             } catch {
+                // Nothing written yet: the previous version stays.
+                if lastWriteState == .notWritten { throw error }
                 // A program failed, did not verify, or met bytes that were
                 // not erased: that sector is now marked for repair, and the
                 // entry may or may not be on flash. Write it once more
                 // elsewhere, with a new transaction id that supersedes it;
-                // after a second failure, rebuild the tables from flash.
-                failedAttempts &+= 1
-                if failedAttempts == 2 {
+                // after a second failure (or no room for it), rebuild the
+                // tables from flash.
+                if retried {
                     reloadAfterFailedWrite(key, newerThan: knownVersion)
                     throw error
                 }
+                retried = true
             }
         }
 
