@@ -33,6 +33,8 @@ struct SectorTable {
         var capacity: Int
         /// Whether the counts are 32-bit (sectors over 65534 bytes).
         var wide: Bool
+        /// The two bitmaps, after the counts.
+        var unverifiedBits: UnsafeMutablePointer<UInt8>
     }
     private let fields: UnsafeMutablePointer<Fields>
     /// Per sector, its writable count then its valid count (right after the
@@ -40,10 +42,7 @@ struct SectorTable {
     private var counts: UnsafeMutableRawPointer { UnsafeMutableRawPointer(fields + 1) }
     /// One bit per sector, after the counts: set while an empty sector is
     /// only known to start with erased bytes (see ``isUnverifiedEmpty(_:)``).
-    private var unverifiedBits: UnsafeMutablePointer<UInt8> {
-        (counts + 2 &* Self.countWidth(wide: fields.pointee.wide) &* fields.pointee.capacity)
-            .assumingMemoryBound(to: UInt8.self)
-    }
+    private var unverifiedBits: UnsafeMutablePointer<UInt8> { fields.pointee.unverifiedBits }
     /// One bit per sector, after the unverified bits: set while the
     /// sector's writable count is above 0 and below the sector size (kept
     /// by ``setWritable(_:_:)``; see ``firstPartlyWritten(in:)``).
@@ -84,7 +83,11 @@ struct SectorTable {
     init(at storage: UnsafeMutableRawPointer, sectorSize: Int, capacity: Int) {
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
         let wide = Self.countWidth(sectorSize: sectorSize) == 4
-        fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity, wide: wide))
+        let countBytes = 2 &* Self.countWidth(sectorSize: sectorSize) &* capacity
+        let bits = (storage + (MemoryLayout<Fields>.stride &+ countBytes))
+            .bindMemory(to: UInt8.self, capacity: 2 &* Self.bitmapBytes(capacity: capacity))
+        fields.initialize(to: Fields(sectorSize: sectorSize, count: 0, lastNewSector: 0, capacity: capacity, wide: wide,
+                                     unverifiedBits: bits))
     }
 
     /// Traps unless `sector` is below the capacity.
