@@ -98,11 +98,9 @@ extension KeyValueStore {
         var newestID: UInt32 = 0
         var newestAddress: Int? = nil
         for descriptor in 0..<keyTable.count {
-            var count = keyTable.addressCount(descriptor)
-            if count < redundancy { keysMissingCopies &+= 1 }
+            if keyTable.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
-            while copy < count {
-                let address = keyTable.address(descriptor, copy: copy)
+            while let address = keyTable.addressOfCopy(copy, of: descriptor) {
                 do {
                     let header = try Entry(readingAt: address, in: io).header
                     sectors.addValid(sectors.sector(of: address), header.entrySize)
@@ -111,15 +109,14 @@ extension KeyValueStore {
                     errorDetected = true
                     sectors.markCorrupt(sectors.sector(of: address))
                     keyTable.removeAddress(descriptor, copy: copy)  // the last copy takes its slot
-                    count &-= 1
                 }
             }
             // The newest key's last copy sets the wear-leveling origin. Unlike
             // pw_kvs (spec 7.2 B15) this also holds when a repair rebuilds
             // the tables while the transaction count is kept.
-            if keyTable.transactionID(descriptor) > newestID && count > 0 {
+            if copy > 0 && keyTable.transactionID(descriptor) > newestID {
                 newestID = keyTable.transactionID(descriptor)
-                newestAddress = keyTable.address(descriptor, copy: count &- 1)
+                newestAddress = keyTable.address(descriptor, copy: copy &- 1)
             }
         }
         lastTransactionID = max(lastTransactionID, newestID)
