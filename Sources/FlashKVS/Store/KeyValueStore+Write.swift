@@ -72,14 +72,13 @@ extension KeyValueStore {
             throw .invalidArgument
         }
         try retryingWithoutDeletedKeys { () throws(KVSError) in
-            let found: (descriptor: Int, entry: Entry<Flash>?)
+            var found: (descriptor: Int, entry: Entry<Flash>?)? = nil
             do throws(KVSError) {
                 found = try findEntry(key, present: deleted)  // a tombstone only for a present key
             } catch .notFound where !deleted {
-                try writeNewKey(key, value)
-                return
+                try makeRoomForNewKey()
             }
-            try writeEntry(key: key, value: value, deleted: deleted, prior: found.descriptor, known: found.entry)
+            try writeEntry(key: key, value: value, deleted: deleted, prior: found?.descriptor, known: found?.entry)
         }
     }
 
@@ -101,13 +100,15 @@ extension KeyValueStore {
         }
     }
 
+    /// Makes sure the key table has a slot for a new key: when it is full,
+    /// runs heavy maintenance's collection if the options allow.
+    /// - Throws: `.resourceExhausted` if the table stays full; a maintenance error.
     @inline(__always)
-    private func writeNewKey(_ key: Span<UInt8>, _ value: Span<UInt8>) throws(KVSError) {
+    private func makeRoomForNewKey() throws(KVSError) {
         if keyTable.isFull && options.garbageCollectionOnWrite == .asManySectorsAsNeeded {
             try makeRoomInKeyTable()
         }
         guard !keyTable.isFull else { throw .resourceExhausted }
-        try writeEntry(key: key, value: value, deleted: false, prior: nil, known: nil)
     }
 
     /// Writes a new version of a key (pw_kvs `WriteEntry`): reads the
