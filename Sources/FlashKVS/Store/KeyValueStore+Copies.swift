@@ -76,8 +76,7 @@ extension KeyValueStore {
             }
             // Another key with the same hash, or this key's bytes damaged.
             if KeyHash.of(stored) == hash { throw collision }
-            sectors.markCorrupt(sectors.sector(of: address))
-            errorDetected = true
+            markCorrupt(sectors.sector(of: address))
         }
         throw failure ?? .dataLoss
     }
@@ -115,6 +114,14 @@ extension KeyValueStore {
         throw failure ?? .dataLoss
     }
 
+    /// Marks `sector` corrupt, so that nothing more is appended to it and
+    /// the next repair collects it, and sets ``errorDetected``.
+    @inline(never)
+    func markCorrupt(_ sector: Int) {
+        sectors.markCorrupt(sector)
+        errorDetected = true
+    }
+
     /// Records why a copy at `address` failed: a read error (reads failed
     /// since `readsBefore`) becomes `failure` (the first one is kept); bad
     /// data marks the sector corrupt and leaves `failure` alone (the caller
@@ -124,8 +131,7 @@ extension KeyValueStore {
         if failedReads != readsBefore {
             failure = failure ?? error
         } else {
-            sectors.markCorrupt(sectors.sector(of: address))
-            errorDetected = true
+            markCorrupt(sectors.sector(of: address))
         }
     }
 
@@ -220,8 +226,7 @@ extension KeyValueStore {
                               verifying: source == nil && options.verifyOnWrite)
             if source != nil && options.verifyOnWrite { _ = try Entry(readingAt: address, in: io).verifyAfterHeaderRead() }
         } catch {
-            sectors.markCorrupt(sector)
-            errorDetected = true
+            markCorrupt(sector)
             throw error
         }
         sectors.removeWritable(sector, header.entrySize)
@@ -268,8 +273,7 @@ extension KeyValueStore {
             sectors.setVerified(sector, true)
             return true
         } catch {
-            sectors.markCorrupt(sector)
-            errorDetected = true
+            markCorrupt(sector)
             return false
         }
     }

@@ -106,8 +106,7 @@ extension KeyValueStore {
                     sectors.addValid(sectors.sector(of: address), header.entrySize)
                     copy &+= 1
                 } catch {
-                    errorDetected = true
-                    sectors.markCorrupt(sectors.sector(of: address))
+                    markCorrupt(sectors.sector(of: address))
                     keyTable.removeAddress(descriptor, copy: copy)  // the last copy takes its slot
                 }
             }

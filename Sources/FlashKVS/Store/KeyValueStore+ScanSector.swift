@@ -69,10 +69,7 @@ extension KeyValueStore {
                 corruptBytes &+= record(last)
             }
         }
-        if corruptBytes > 0 {
-            sectors.markCorrupt(sector)
-            errorDetected = true
-        }
+        if corruptBytes > 0 { markCorrupt(sector) }
         return parsed
     }
 
