@@ -49,7 +49,6 @@ extension KeyValueStore {
                 address &+= loaded.entry.header.entrySize
             } else {
                 // Corrupt bytes up to the next plausible header.
-                errorDetected = true
                 let found = skipCorruptData(at: address, sectorEnd: end)
                 corruptBytes &+= (found ?? end) &- address
                 guard let found else { break }
@@ -62,13 +61,13 @@ extension KeyValueStore {
         if let last = pending {
             if !last.entry.isStable() || mutable.pointee.tornCopies?.isErasedFromItsKey(last.entry) == true {
                 lastScan.corruptEntries &+= 1
-                errorDetected = true
                 corruptBytes &+= last.entry.header.entrySize
                 parsed &-= 1
             } else {
                 corruptBytes &+= record(last)
             }
         }
+        // Any corrupt byte: the sector is repaired (and errorDetected set).
         if corruptBytes > 0 { markCorrupt(sector) }
         return parsed
     }
@@ -88,7 +87,6 @@ extension KeyValueStore {
             if header.transactionID == stored {
                 if placement.hasCopy(found, in: sectors.sector(of: entry.address)) {
                     lastScan.corruptEntries &+= 1
-                    errorDetected = true
                     return header.entrySize
                 }
                 // No checksum: a copy torn by a cut erase or program still parses;
