@@ -53,10 +53,12 @@ extension Entry {
     /// Programs an entry at `address`, padded to `header`'s alignment: a
     /// new one, `header`, `key` and `value` (nothing for a tombstone;
     /// pw_kvs `Entry::Write`), or, with a `source`, the key and value of
-    /// the entry there, streamed from flash (reads of up to 256 bytes),
-    /// under `header` (the source's, or an
+    /// the entry there, read from flash into each chunk (one read per
+    /// chunk), under `header` (the source's, or an
     /// ``updated(to:transactionID:alignmentUnits:)`` one; pw_kvs
-    /// `Entry::Copy`).
+    /// `Entry::Copy`). Chunks are 256 bytes rounded down to the alignment,
+    /// as pw_kvs writes them; the last one of a part is zero-padded to the
+    /// alignment.
     ///
     /// With `verifying`, each chunk is read back right after its program
     /// and compared with the bytes meant for it (reads of up to 64 bytes):
@@ -80,124 +82,72 @@ extension Entry {
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int,
         in io: FlashIO<Flash>, verifying: Bool
     ) throws(KVSError) {
-        guard header.alignmentBytes <= ChunkBuffer.count else { throw .internal }
+        let alignment = header.alignmentBytes
+        guard alignment <= ChunkBuffer.count else { throw .internal }
         let size = header.entrySize
+        let chunkSize = alignDown(ChunkBuffer.count, alignment)
         let headerPart = io.format(magic: header.magic)?.checksum.byteCount == 0
-            ? alignUp(EntryHeader.size, io.partition.alignment) : alignDown(ChunkBuffer.count, header.alignmentBytes)
+            ? alignUp(EntryHeader.size, io.partition.alignment) : chunkSize
         let split = min(headerPart, size)
+        let value = header.isTombstone ? Span() : value
+        // The entry's bytes: the header, then key and value (or the
+        // source's), then zero padding from `contentEnd`.
+        let contentEnd = EntryHeader.size &+ (source == nil ? key.count &+ value.count : header.contentSize)
+        let encoded = header.encoded()
+        var buffer = ChunkBuffer(repeating: 0)
+        var chunk = buffer.mutableSpan
         // The bytes after the header's part (none for a small entry), then that part.
-        for part in 0..<2 {
-            try programPart(part == 0 ? split..<size : 0..<split, of: header, key: key, value: value, copyingFrom: source, to: address, in: io,
-                            verifying: verifying)
+        var part = split..<size
+        for _ in 0..<2 {
+            var offset = part.lowerBound
+            let end = min(part.upperBound, contentEnd)
+            while offset < end {
+                let window = offset..<min(offset &+ chunkSize, end)
+                place(encoded.span, at: 0, in: window, into: &chunk)
+                if let source {
+                    let from = max(EntryHeader.size, offset)
+                    if from < window.upperBound {
+                        var target = chunk._mutatingExtracting((from &- offset)..<window.count)
+                        try io.read(at: source &+ from, into: &target)
+                    }
+                } else {
+                    place(key, at: EntryHeader.size, in: window, into: &chunk)
+                    place(value, at: EntryHeader.size &+ key.count, in: window, into: &chunk)
+                }
+                let length = alignUp(window.count, alignment)
+                var padding = chunk._mutatingExtracting(window.count..<length)
+                padding.update(repeating: 0)
+                let bytes = chunk.span.extracting(0..<length)
+                try io.write(at: address &+ offset, bytes)
+                if verifying, try !io.holds(bytes, at: address &+ offset) { throw .dataLoss }
+                offset = window.upperBound
+            }
+            part = 0..<split
         }
     }
 
-    /// Programs the bytes `range` of the entry that ``program(_:key:value:copyingFrom:to:in:)``
-    /// writes (reading the source's in chunks of up to 256 bytes).
+    /// Copies into `chunk`, which holds the entry's bytes `window`, those
+    /// of `bytes` that fall in it; the entry holds `bytes` from `start`.
     #if $Embedded
     @inline(never)
+    #else
+    @inline(__always)
     #endif
-    private static func programPart(
-        _ range: Range<Int>, of header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?,
-        to address: Int, in io: FlashIO<Flash>, verifying: Bool
-    ) throws(KVSError) {
-        guard !range.isEmpty else { return }
-        var writer = ChunkWriter(io: io, alignment: header.alignmentBytes, entryAddress: address, range: range,
-                                 verifying: verifying)
-        try writer.append(header.encoded().span)
-        if let source {
-            // The source's key and value, read straight into the chunks.
-            try writer.append(Span(), count: header.contentSize, readingFrom: source &+ EntryHeader.size)
-        } else {
-            try writer.append(key)
-            if !header.isTombstone { try writer.append(value) }
-        }
-        try writer.flush()
-    }
-
-    /// Accumulates the bytes of one part of an entry, `range` (offsets in
-    /// the entry), and programs them in chunks of `chunkSize` (256 rounded
-    /// down to the alignment), as pw_kvs does; the last chunk is
-    /// zero-padded to the alignment. Bytes outside `range` are dropped.
-    private struct ChunkWriter {
-        let io: FlashIO<Flash>
-        var buffer = ChunkBuffer(repeating: 0)
-        let chunkSize: Int
-        let alignment: Int
-        var address: Int
-        var filled = 0
-        /// Entry bytes still to drop before the part starts.
-        var skip: Int
-        /// Bytes of the part still to take.
-        var keep: Int
-        /// Whether each chunk is read back and compared after its program.
-        let verifying: Bool
-
-        @inline(__always)
-        init(io: FlashIO<Flash>, alignment: Int, entryAddress: Int, range: Range<Int>, verifying: Bool) {
-            self.io = io
-            self.verifying = verifying
-            self.alignment = alignment
-            self.chunkSize = alignDown(ChunkBuffer.count, alignment)
-            self.address = entryAddress &+ range.lowerBound
-            self.skip = range.lowerBound
-            self.keep = range.count
-        }
-
-        @inline(__always)
-        mutating func append(_ bytes: Span<UInt8>) throws(KVSError) {
-            try append(bytes, count: bytes.count, readingFrom: nil)
-        }
-
-        /// Appends `count` bytes: those of `bytes` or, with a `source`
-        /// address, the flash's from there.
+    private static func place(_ bytes: Span<UInt8>, at start: Int, in window: Range<Int>,
+                              into chunk: inout MutableSpan<UInt8>) {
+        let from = max(start, window.lowerBound)
+        let to = min(start &+ bytes.count, window.upperBound)
+        guard from < to else { return }
         #if $Embedded
-        @inline(never)
-        #endif
-        mutating func append(_ bytes: Span<UInt8>, count: Int, readingFrom source: Int?) throws(KVSError) {
-            var index = min(skip, count)
-            skip &-= index
-            let end = index &+ min(count &- index, keep)
-            keep &-= end &- index
-            while index < end {
-                let length = min(chunkSize &- filled, end &- index)
-                if let source {
-                    var whole = buffer.mutableSpan
-                    var span = whole._mutatingExtracting(filled..<(filled &+ length))
-                    try io.read(at: source &+ index, into: &span)
-                } else {
-                    #if $Embedded
-                    for offset in 0..<length { buffer[filled &+ offset] = bytes[index &+ offset] }
-                    #else
-                    // In bounds: filled + length <= chunkSize <= 256 and index + length <= end <= bytes.count.
-                    let (from, to) = (index, filled)
-                    bytes.withUnsafeBytes { source in
-                        withUnsafeMutableBytes(of: &buffer) { target in
-                            (target.baseAddress.unsafelyUnwrapped + to)
-                                .copyMemory(from: source.baseAddress.unsafelyUnwrapped + from, byteCount: length)
-                        }
-                    }
-                    #endif
-                }
-                filled &+= length
-                index &+= length
-                if filled == chunkSize { try writeChunk(length: chunkSize) }
+        for offset in from..<to { chunk[offset &- window.lowerBound] = bytes[offset &- start] }
+        #else
+        // In bounds: the window is at most 256 bytes and `from..<to` lies in it and in `bytes`.
+        bytes.withUnsafeBytes { source in
+            chunk.withUnsafeMutableBytes { target in
+                (target.baseAddress.unsafelyUnwrapped + (from &- window.lowerBound))
+                    .copyMemory(from: source.baseAddress.unsafelyUnwrapped + (from &- start), byteCount: to &- from)
             }
         }
-
-        mutating func flush() throws(KVSError) {
-            guard filled > 0 else { return }
-            let padded = alignUp(filled, alignment)
-            for index in filled..<padded { buffer[index] = 0 }
-            try writeChunk(length: padded)
-        }
-
-        mutating func writeChunk(length: Int) throws(KVSError) {
-            let chunk = buffer.span.extracting(0..<length)
-            try io.write(at: address, chunk)
-            if verifying, try !io.holds(chunk, at: address) { throw .dataLoss }
-            address &+= length
-            filled = 0
-        }
+        #endif
     }
 }

@@ -45,7 +45,7 @@ struct Entry<Flash: FlashMemory> {
     init(parsing bytes: Span<UInt8>, at address: Int, in io: FlashIO<Flash>) throws(KVSError) {
         let header = try EntryHeader.parse(bytes, formats: io.formats, erasedByte: io.partition.erasedByte)
         // Beyond the reference (spec 7.2 B4): an entry never crosses its sector's end.
-        guard io.offsetInSector(address) &+ header.entrySize <= io.sectorSize else { throw .dataLoss }
+        guard io.fitsInSector(header.entrySize, at: address) else { throw .dataLoss }
         self.init(header, at: address, in: io)
     }
 
@@ -60,7 +60,7 @@ struct Entry<Flash: FlashMemory> {
     @inline(__always)
     #endif
     static func load(at address: Int, in io: FlashIO<Flash>) throws(KVSError) -> (entry: Entry, keyHash: UInt32) {
-        guard io.offsetInSector(address) &+ EntryHeader.size <= io.sectorSize else { throw .notFound }
+        guard io.fitsInSector(EntryHeader.size, at: address) else { throw .notFound }
         let entry = try Entry(readingAt: address, in: io)
         guard entry.header.keyLength > 0 else { throw .dataLoss }
         return (entry, try entry.verifyAfterHeaderRead())

@@ -27,13 +27,18 @@ struct FlashIO<Flash: FlashMemory> {
     var formats: [EntryFormat] { state.pointee.formats }
     var sectorSize: Int { state.pointee.partition.sectorSize }
 
-    /// The offset of partition address `address` in its sector (a mask
-    /// for the usual power-of-two sector size, no division).
+    /// Whether `count` bytes from partition address `address` stay in its
+    /// sector (its offset in the sector by a mask for the usual power-of-two
+    /// sector size, no division).
+    #if $Embedded
+    @inline(never)
+    #else
     @inline(__always)
-    func offsetInSector(_ address: Int) -> Int {
+    #endif
+    func fitsInSector(_ count: Int, at address: Int) -> Bool {
         let size = sectorSize
         let mask = size &- 1
-        return size & mask == 0 ? address & mask : address % size
+        return (size & mask == 0 ? address & mask : address % size) &+ count <= size
     }
 
     /// Reads flash through the partition. A failed read is tried once

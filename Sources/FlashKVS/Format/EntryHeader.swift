@@ -76,10 +76,9 @@ public struct EntryHeader: Equatable, Sendable {
         _ bytes: Span<UInt8>, formats: [EntryFormat], erasedByte: UInt8 = 0xFF
     ) throws(KVSError) -> EntryHeader {
         guard bytes.count >= size else { throw .outOfRange }
-        if bytes[0] == erasedByte && bytes[1] == erasedByte && bytes[2] == erasedByte && bytes[3] == erasedByte {
-            throw .notFound
-        }
         let header = EntryHeader(decoding: bytes)
+        // All four magic bytes erased.
+        if header.magic == UInt32(erasedByte) &* 0x0101_0101 { throw .notFound }
         guard Int(header.keyLength) <= maxKeyLength else { throw .dataLoss }
         for format in formats where format.magic == header.magic { return header }
         throw .dataLoss
