@@ -26,16 +26,44 @@ extension KeyValueStore {
         try garbageCollectSector(sector, avoiding: AvoidList())
     }
 
-    /// Garbage-collects every corrupt sector not avoided, counting each
-    /// one collected in `corruptSectorsRecovered`.
+    /// Garbage-collects every corrupt sector not avoided, from sector 0 on,
+    /// counting each one collected in `corruptSectorsRecovered`.
     /// - Returns: the first error (a later one replaces `.resourceExhausted`), or nil.
     func collectCorruptSectors(avoiding avoid: AvoidList) -> KVSError? {
+        collectSectors(.corrupt, startingAfter: partition.sectorCount &- 1, avoiding: avoid)
+    }
+
+    /// The sectors a pass of ``collectSectors(_:startingAfter:avoiding:)`` collects.
+    enum CollectionPass {
+        /// Corrupt sectors; the pass goes on after a failure.
+        case corrupt
+        /// Sectors holding only stale data; the pass stops at the first failure.
+        case stale
+        /// Sectors with reclaimable bytes, their live data moved; the pass
+        /// stops at the first failure.
+        case reclaimable
+    }
+
+    /// Garbage-collects (``garbageCollectSector(_:avoiding:)``), in
+    /// rotation order after `start`, every sector that `pass` takes and
+    /// `avoid` does not hold; a `.corrupt` pass counts each sector it
+    /// collects in `corruptSectorsRecovered`.
+    /// - Returns: the first error (for `.corrupt`, a later one replaces
+    ///   `.resourceExhausted`), or nil.
+    /// - Complexity: O(sectors) plus the collections' copies and erases.
+    func collectSectors(_ pass: CollectionPass, startingAfter start: Int, avoiding avoid: AvoidList) -> KVSError? {
+        let count = partition.sectorCount
         var recorded: KVSError? = nil
-        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) && !placement.isAvoided(sector, avoid) {
+        for step in 0..<count {
+            let sector = (start &+ 1 &+ step) % count
+            let takes = pass == .corrupt ? sectors.isCorrupt(sector)
+                : sectors.reclaimableBytes(sector) > 0 && (pass == .reclaimable || sectors.validBytes(sector) == 0)
+            guard takes, !placement.isAvoided(sector, avoid) else { continue }
             do {
                 try garbageCollectSector(sector, avoiding: avoid)
-                corruptSectorsRecovered &+= 1
+                if pass == .corrupt { corruptSectorsRecovered &+= 1 }
             } catch {
+                guard pass == .corrupt else { return error }
                 if recorded == nil || recorded == .resourceExhausted { recorded = error }
             }
         }
