@@ -152,17 +152,18 @@ extension KeyValueStore {
     ///   entries, each read and verified; recovery only.
     func eraseSectorHoldingOnlyDuplicates(avoiding avoid: AvoidList = AvoidList()) throws(KVSError) -> Bool {
         let count = sectors.count
-        // First a sector without live data, then one whose live copies all
-        // have duplicates.
+        // First a sector without live data; then one left without live
+        // data once its copies point at duplicates elsewhere (the sectors
+        // the second pass gets to all hold live data: the first pass found
+        // none without, and pointing copies adds none).
         for pass in 0..<2 {
             for step in 0..<count {
                 let sector = (sectors.lastNewSector &+ 1 &+ step) % count
-                guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0),
-                      !placement.isAvoided(sector, avoid) else { continue }
+                guard !sectors.isEmpty(sector), !placement.isAvoided(sector, avoid) else { continue }
                 if pass == 1 {
                     for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
-                    guard sectors.validBytes(sector) == 0 else { continue }
                 }
+                guard sectors.validBytes(sector) == 0 else { continue }
                 let wasCorrupt = sectors.isCorrupt(sector)
                 try garbageCollectSector(sector, avoiding: AvoidList())
                 if wasCorrupt { corruptSectorsRecovered &+= 1 }
