@@ -175,12 +175,12 @@ struct Placement {
     private enum Fallback { case reclaimableOnly, orMostValid }
 
     /// Both choices in one pass: the first fully stale sector wins at once;
-    /// the other two keep the first of equals.
+    /// the other two keep the first of equals (a best of 0 bytes: none).
     private func findSectorToCollect(_ fallback: Fallback, avoiding avoid: AvoidList) -> Int? {
         let count = sectors.count
         var next = sectors.lastNewSector
-        var mostReclaimable: Int? = nil, reclaimableBest = 0
-        var mostValid: Int? = nil, validBest = 0
+        var mostReclaimable = 0, reclaimableBest = 0
+        var mostValid = 0, validBest = 0
         for _ in 0..<count {
             next = next &+ 1 == count ? 0 : next &+ 1
             let valid = sectors.validBytes(next), reclaimable = sectors.reclaimableBytes(next)
@@ -190,6 +190,7 @@ struct Placement {
             if reclaimable > reclaimableBest { (mostReclaimable, reclaimableBest) = (next, reclaimable) }
             if valid > validBest { (mostValid, validBest) = (next, valid) }
         }
-        return mostReclaimable ?? (fallback == .orMostValid ? mostValid : nil)
+        if reclaimableBest > 0 { return mostReclaimable }
+        return fallback == .orMostValid && validBest > 0 ? mostValid : nil
     }
 }
