@@ -98,15 +98,13 @@ struct Placement {
     /// one or two, and the second runs only when they do not decide.
     private func find(_ mode: Mode, size: Int, avoiding avoid: AvoidList) -> Int? {
         let forRelocation = mode == .relocation
-        var mostReclaimable: Int? = nil
+        var mostReclaimable: Int? = nil, reclaimableBest = 0
         var rotation = startRotation()
         while let sector = next(.partlyWritten, &rotation) {
             guard sectors.writableBytes(sector) >= size, !isAvoided(sector, avoid) else { continue }
             let reclaimable = sectors.reclaimableBytes(sector)
             if !forRelocation || reclaimable == 0 { return sector }
-            if mostReclaimable.map({ sectors.reclaimableBytes($0) < reclaimable }) ?? true {
-                mostReclaimable = sector
-            }
+            if mostReclaimable == nil || reclaimable > reclaimableBest { (mostReclaimable, reclaimableBest) = (sector, reclaimable) }
         }
         // A new entry opens an empty sector only if another empty one stays
         // in reserve for garbage collection; a relocation may take the last.
