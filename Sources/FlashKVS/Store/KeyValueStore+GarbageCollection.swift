@@ -87,7 +87,7 @@ extension KeyValueStore {
                 let descriptor = found / redundancy
                 var copy = found % redundancy
                 do throws(KVSError) {
-                    try relocate(descriptor, copy: copy, avoiding: avoid)
+                    try relocate(descriptor, copy: copy, from: sector, avoiding: avoid)
                     copy &+= 1
                 } catch .resourceExhausted where sectors.isCorrupt(sector) && keyTable.addressCount(descriptor) > 1 {
                     // Repairing a corrupt sector with no room for this copy
@@ -112,10 +112,10 @@ extension KeyValueStore {
         }
     }
 
-    /// Copies one copy of a key to another sector, unchanged (same header),
-    /// away from the key's other copies and the avoided sectors.
-    private func relocate(_ descriptor: Int, copy: Int, avoiding avoid: AvoidList) throws(KVSError) {
-        let source = keyTable.address(descriptor, copy: copy)
+    /// Copies copy `copy` of a key, which lies in `sector`, to another
+    /// sector, unchanged (same header), away from the key's other copies
+    /// and the avoided sectors.
+    private func relocate(_ descriptor: Int, copy: Int, from sector: Int, avoiding avoid: AvoidList) throws(KVSError) {
         let entry = try readEntry(descriptor)
         var relocationAvoid = avoid
         relocationAvoid.relocating = descriptor
@@ -131,7 +131,7 @@ extension KeyValueStore {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue
             }
-            sectors.removeValid(sectors.sector(of: source), entry.header.entrySize)
+            sectors.removeValid(sector, entry.header.entrySize)
             keyTable.replaceAddress(descriptor, copy: copy, with: destination)
             return
         }
