@@ -85,9 +85,8 @@ extension KeyValueStore {
             rounds &+= 1
             if corruptSectorCount >= corruptBefore { break }
         }
-        if let error = freeSectorError { firstError = firstError ?? error }
-        if let error = ensureRedundancy() { firstError = firstError ?? error }
-        return firstError
+        let redundancyError = ensureRedundancy()
+        return firstError ?? freeSectorError ?? redundancyError
     }
 
     private var corruptSectorCount: Int {
