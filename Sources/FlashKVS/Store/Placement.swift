@@ -99,7 +99,8 @@ struct Placement {
     private func find(_ mode: Mode, size: Int, avoiding avoid: AvoidList) -> Int? {
         let forRelocation = mode == .relocation
         var mostReclaimable: Int? = nil, reclaimableBest = 0
-        var rotation = startRotation()
+        let start = startRotation()
+        var rotation = start
         while let sector = next(.partlyWritten, &rotation) {
             guard sectors.writableBytes(sector) >= size, !isAvoided(sector, avoid) else { continue }
             let reclaimable = sectors.reclaimableBytes(sector)
@@ -109,7 +110,7 @@ struct Placement {
         // A new entry opens an empty sector only if another empty one stays
         // in reserve for garbage collection; a relocation may take the last.
         var firstEmpty: Int? = nil
-        rotation = startRotation()
+        rotation = start
         while let sector = next(.empty, &rotation) {
             guard !isAvoided(sector, avoid) else { continue }
             if firstEmpty != nil || forRelocation {
