@@ -165,7 +165,8 @@ extension KeyValueStore {
                 }
                 guard sectors.validBytes(sector) == 0 else { continue }
                 let wasCorrupt = sectors.isCorrupt(sector)
-                try garbageCollectSector(sector, avoiding: AvoidList())
+                // No live data: the collection only erases (it relocates nothing, so `avoid` is not used).
+                try garbageCollectSector(sector, avoiding: avoid)
                 if wasCorrupt { corruptSectorsRecovered &+= 1 }
                 return true
             }
