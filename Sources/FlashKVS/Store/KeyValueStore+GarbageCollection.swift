@@ -26,16 +26,44 @@ extension KeyValueStore {
         try garbageCollectSector(sector, avoiding: AvoidList())
     }
 
-    /// Garbage-collects every corrupt sector not avoided, counting each
-    /// one collected in `corruptSectorsRecovered`.
+    /// Garbage-collects every corrupt sector not avoided, from sector 0 on,
+    /// counting each one collected in `corruptSectorsRecovered`.
     /// - Returns: the first error (a later one replaces `.resourceExhausted`), or nil.
     func collectCorruptSectors(avoiding avoid: AvoidList) -> KVSError? {
+        collectSectors(.corrupt, startingAfter: partition.sectorCount &- 1, avoiding: avoid)
+    }
+
+    /// The sectors a pass of ``collectSectors(_:startingAfter:avoiding:)`` collects.
+    enum CollectionPass {
+        /// Corrupt sectors; the pass goes on after a failure.
+        case corrupt
+        /// Sectors holding only stale data; the pass stops at the first failure.
+        case stale
+        /// Sectors with reclaimable bytes, their live data moved; the pass
+        /// stops at the first failure.
+        case reclaimable
+    }
+
+    /// Garbage-collects (``garbageCollectSector(_:avoiding:)``), in
+    /// rotation order after `start`, every sector that `pass` takes and
+    /// `avoid` does not hold; a `.corrupt` pass counts each sector it
+    /// collects in `corruptSectorsRecovered`.
+    /// - Returns: the first error (for `.corrupt`, a later one replaces
+    ///   `.resourceExhausted`), or nil.
+    /// - Complexity: O(sectors) plus the collections' copies and erases.
+    func collectSectors(_ pass: CollectionPass, startingAfter start: Int, avoiding avoid: AvoidList) -> KVSError? {
+        let count = partition.sectorCount
         var recorded: KVSError? = nil
-        for sector in 0..<partition.sectorCount where sectors.isCorrupt(sector) && !placement.isAvoided(sector, avoid) {
+        for step in 0..<count {
+            let sector = (start &+ 1 &+ step) % count
+            let takes = pass == .corrupt ? sectors.isCorrupt(sector)
+                : sectors.reclaimableBytes(sector) > 0 && (pass == .reclaimable || sectors.validBytes(sector) == 0)
+            guard takes, !placement.isAvoided(sector, avoid) else { continue }
             do {
                 try garbageCollectSector(sector, avoiding: avoid)
-                corruptSectorsRecovered &+= 1
+                if pass == .corrupt { corruptSectorsRecovered &+= 1 }
             } catch {
+                guard pass == .corrupt else { return error }
                 if recorded == nil || recorded == .resourceExhausted { recorded = error }
             }
         }
@@ -59,7 +87,7 @@ extension KeyValueStore {
                 let descriptor = found / redundancy
                 var copy = found % redundancy
                 do throws(KVSError) {
-                    try relocate(descriptor, copy: copy, avoiding: avoid)
+                    try relocate(descriptor, copy: copy, from: sector, avoiding: avoid)
                     copy &+= 1
                 } catch .resourceExhausted where sectors.isCorrupt(sector) && keyTable.addressCount(descriptor) > 1 {
                     // Repairing a corrupt sector with no room for this copy
@@ -84,10 +112,10 @@ extension KeyValueStore {
         }
     }
 
-    /// Copies one copy of a key to another sector, unchanged (same header),
-    /// away from the key's other copies and the avoided sectors.
-    private func relocate(_ descriptor: Int, copy: Int, avoiding avoid: AvoidList) throws(KVSError) {
-        let source = keyTable.address(descriptor, copy: copy)
+    /// Copies copy `copy` of a key, which lies in `sector`, to another
+    /// sector, unchanged (same header), away from the key's other copies
+    /// and the avoided sectors.
+    private func relocate(_ descriptor: Int, copy: Int, from sector: Int, avoiding avoid: AvoidList) throws(KVSError) {
         let entry = try readEntry(descriptor)
         var relocationAvoid = avoid
         relocationAvoid.relocating = descriptor
@@ -103,7 +131,7 @@ extension KeyValueStore {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue
             }
-            sectors.removeValid(sectors.sector(of: source), entry.header.entrySize)
+            sectors.removeValid(sector, entry.header.entrySize)
             keyTable.replaceAddress(descriptor, copy: copy, with: destination)
             return
         }
@@ -124,19 +152,21 @@ extension KeyValueStore {
     ///   entries, each read and verified; recovery only.
     func eraseSectorHoldingOnlyDuplicates(avoiding avoid: AvoidList = AvoidList()) throws(KVSError) -> Bool {
         let count = sectors.count
-        // First a sector without live data, then one whose live copies all
-        // have duplicates.
+        // First a sector without live data; then one left without live
+        // data once its copies point at duplicates elsewhere (the sectors
+        // the second pass gets to all hold live data: the first pass found
+        // none without, and pointing copies adds none).
         for pass in 0..<2 {
             for step in 0..<count {
                 let sector = (sectors.lastNewSector &+ 1 &+ step) % count
-                guard !sectors.isEmpty(sector), (pass == 1) == (sectors.validBytes(sector) > 0),
-                      !placement.isAvoided(sector, avoid) else { continue }
+                guard !sectors.isEmpty(sector), !placement.isAvoided(sector, avoid) else { continue }
                 if pass == 1 {
                     for other in 0..<count where other != sector { pointCopies(in: sector, atDuplicatesIn: other) }
-                    guard sectors.validBytes(sector) == 0 else { continue }
                 }
+                guard sectors.validBytes(sector) == 0 else { continue }
                 let wasCorrupt = sectors.isCorrupt(sector)
-                try garbageCollectSector(sector, avoiding: AvoidList())
+                // No live data: the collection only erases (it relocates nothing, so `avoid` is not used).
+                try garbageCollectSector(sector, avoiding: avoid)
                 if wasCorrupt { corruptSectorsRecovered &+= 1 }
                 return true
             }

@@ -62,8 +62,8 @@ extension KeyValueStore {
         let start = sectors.lastNewSector
         let size = partition.size  // 70 % of it, exactly, without overflow for any partition size
         let threshold = size / 10 &* 7 &+ size % 10 &* 7 / 10
-        let collectionError = migrated > 0 || sectors.totalValidBytes > threshold
-            ? collectReclaimableSectors(startingAfter: start) : collectStaleSectors(startingAfter: start)
+        let pass: CollectionPass = migrated > 0 || sectors.totalValidBytes > threshold ? .reclaimable : .stale
+        let collectionError = collectSectors(pass, startingAfter: start, avoiding: AvoidList())
         if let error = migrationError ?? collectionError { throw error }
     }
 
@@ -117,33 +117,11 @@ extension KeyValueStore {
         return removalError ?? secondPassError
     }
 
-    /// Collects, in rotation order after `start`, every sector that holds
-    /// only stale data. Stops at the first failure and returns it.
-    private func collectStaleSectors(startingAfter start: Int) -> KVSError? {
-        collectPass(startingAfter: start, includingLiveData: false)
-    }
-
     /// Collects, in rotation order after `start`, every sector with
     /// reclaimable bytes, moving its live data. Stops at the first failure
     /// and returns it.
     private func collectReclaimableSectors(startingAfter start: Int) -> KVSError? {
-        collectPass(startingAfter: start, includingLiveData: true)
-    }
-
-    /// The two passes in one loop: visits every sector once.
-    private func collectPass(startingAfter start: Int, includingLiveData: Bool) -> KVSError? {
-        let count = partition.sectorCount
-        for step in 0..<count {
-            let sector = (start &+ 1 &+ step) % count
-            if sectors.reclaimableBytes(sector) > 0 && (includingLiveData || sectors.validBytes(sector) == 0) {
-                do {
-                    try garbageCollectSector(sector, avoiding: AvoidList())
-                } catch {
-                    return error
-                }
-            }
-        }
-        return nil
+        collectSectors(.reclaimable, startingAfter: start, avoiding: AvoidList())
     }
 
     /// Forgets deleted keys: their entries stop counting as valid, so the

@@ -85,9 +85,8 @@ extension KeyValueStore {
             rounds &+= 1
             if corruptSectorCount >= corruptBefore { break }
         }
-        if let error = freeSectorError { firstError = firstError ?? error }
-        if let error = ensureRedundancy() { firstError = firstError ?? error }
-        return firstError
+        let redundancyError = ensureRedundancy()
+        return firstError ?? freeSectorError ?? redundancyError
     }
 
     private var corruptSectorCount: Int {
@@ -140,9 +139,10 @@ extension KeyValueStore {
     private func addMissingCopies(_ descriptor: Int) throws(KVSError) {
         let entry = try readEntry(descriptor)
         _ = try entry.verifyAfterHeaderRead()
+        let size = entry.header.entrySize
         var retried = false
         while keyTable.addressCount(descriptor) < redundancy {
-            let sector = try sectorForWrite(size: entry.header.entrySize, reservedCount: 0, avoidingCopiesOf: descriptor)
+            let sector = try sectorForWrite(size: size, reservedCount: 0, avoidingCopiesOf: descriptor)
             let destination = sectors.nextWritableAddress(sector)
             // Making space may have moved the source copy (spec 7.2 B12).
             let source = try readEntry(descriptor)
