@@ -113,8 +113,9 @@ extension KeyValueStore {
             // The newest key's last copy sets the wear-leveling origin. Unlike
             // pw_kvs (spec 7.2 B15) this also holds when a repair rebuilds
             // the tables while the transaction count is kept.
-            if copy > 0 && keyTable.transactionID(descriptor) > newestID {
-                newestID = keyTable.transactionID(descriptor)
+            let id = keyTable.transactionID(descriptor)
+            if copy > 0 && id > newestID {
+                newestID = id
                 newestAddress = keyTable.address(descriptor, copy: copy &- 1)
             }
         }
