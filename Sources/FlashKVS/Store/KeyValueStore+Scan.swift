@@ -81,7 +81,6 @@ extension KeyValueStore {
         for sector in 0..<sectorCount {
             parsedEntries &+= scanSector(sector, depth)
             if sectors.isEmpty(sector) { foundEmptySector = true }
-            if sectors.isCorrupt(sector) { lastScan.corruptSectors &+= 1 }
         }
         // Nothing parses: another configuration's data, unless all there is
         // could be one interrupted write of this store (a single failed
