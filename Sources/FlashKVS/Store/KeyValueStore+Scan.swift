@@ -95,7 +95,7 @@ extension KeyValueStore {
 
         var keysMissingCopies = 0
         var newestID: UInt32 = 0
-        var newestAddress: Int? = nil
+        var newestAddress = 0  // in sector 0, the origin when no key has a copy
         for descriptor in 0..<keyTable.count {
             if keyTable.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
@@ -119,7 +119,7 @@ extension KeyValueStore {
             }
         }
         lastTransactionID = max(lastTransactionID, newestID)
-        sectors.lastNewSector = newestAddress.map { sectors.sector(of: $0) } ?? 0
+        sectors.lastNewSector = sectors.sector(of: newestAddress)
         lastScan.keysMissingCopies = keysMissingCopies
 
         if !foundEmptySector {
