@@ -100,12 +100,13 @@ extension KeyValueStore {
             if keyTable.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
             while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+                let sector = sectors.sector(of: address)
                 do {
                     let header = try Entry(readingAt: address, in: io).header
-                    sectors.addValid(sectors.sector(of: address), header.entrySize)
+                    sectors.addValid(sector, header.entrySize)
                     copy &+= 1
                 } catch {
-                    markCorrupt(sectors.sector(of: address))
+                    markCorrupt(sector)
                     keyTable.removeAddress(descriptor, copy: copy)  // the last copy takes its slot
                 }
             }
