@@ -81,7 +81,6 @@ extension KeyValueStore {
         for sector in 0..<sectorCount {
             parsedEntries &+= scanSector(sector, depth)
             if sectors.isEmpty(sector) { foundEmptySector = true }
-            if sectors.isCorrupt(sector) { lastScan.corruptSectors &+= 1 }
         }
         // Nothing parses: another configuration's data, unless all there is
         // could be one interrupted write of this store (a single failed
@@ -96,30 +95,32 @@ extension KeyValueStore {
 
         var keysMissingCopies = 0
         var newestID: UInt32 = 0
-        var newestAddress: Int? = nil
+        var newestAddress = 0  // in sector 0, the origin when no key has a copy
         for descriptor in 0..<keyTable.count {
             if keyTable.addressCount(descriptor) < redundancy { keysMissingCopies &+= 1 }
             var copy = 0
             while let address = keyTable.addressOfCopy(copy, of: descriptor) {
+                let sector = sectors.sector(of: address)
                 do {
                     let header = try Entry(readingAt: address, in: io).header
-                    sectors.addValid(sectors.sector(of: address), header.entrySize)
+                    sectors.addValid(sector, header.entrySize)
                     copy &+= 1
                 } catch {
-                    markCorrupt(sectors.sector(of: address))
+                    markCorrupt(sector)
                     keyTable.removeAddress(descriptor, copy: copy)  // the last copy takes its slot
                 }
             }
             // The newest key's last copy sets the wear-leveling origin. Unlike
             // pw_kvs (spec 7.2 B15) this also holds when a repair rebuilds
             // the tables while the transaction count is kept.
-            if copy > 0 && keyTable.transactionID(descriptor) > newestID {
-                newestID = keyTable.transactionID(descriptor)
+            let id = keyTable.transactionID(descriptor)
+            if copy > 0 && id > newestID {
+                newestID = id
                 newestAddress = keyTable.address(descriptor, copy: copy &- 1)
             }
         }
         lastTransactionID = max(lastTransactionID, newestID)
-        sectors.lastNewSector = newestAddress.map { sectors.sector(of: $0) } ?? 0
+        sectors.lastNewSector = sectors.sector(of: newestAddress)
         lastScan.keysMissingCopies = keysMissingCopies
 
         if !foundEmptySector {

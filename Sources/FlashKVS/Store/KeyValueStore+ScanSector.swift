@@ -8,7 +8,8 @@
 extension KeyValueStore {
     /// Parses the entries of one sector, adding them to the key table and
     /// setting the sector's writable bytes; skips over corrupt data to the
-    /// next plausible header and marks the sector corrupt if any was found.
+    /// next plausible header and marks the sector corrupt if any was found
+    /// (counted in ``ScanReport/corruptSectors``).
     ///
     /// The last entry before the sector's erased space is the only one a
     /// power cut can have left half-programmed; it is read twice more and
@@ -68,7 +69,10 @@ extension KeyValueStore {
             }
         }
         // Any corrupt byte: the sector is repaired (and errorDetected set).
-        if corruptBytes > 0 { markCorrupt(sector) }
+        if corruptBytes > 0 {
+            markCorrupt(sector)
+            lastScan.corruptSectors &+= 1
+        }
         return parsed
     }
 
