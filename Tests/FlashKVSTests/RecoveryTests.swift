@@ -352,6 +352,35 @@ struct RecoveryTests {
         #expect(try reopened.get("key") == Array("newest".utf8))
     }
 
+    @Test("a put whose first copy fails and whose retry finds no room rebuilds the tables: its state is what a restart reads")
+    func putWithoutRoomForItsRetryRebuilds() throws {
+        // Three 512-byte sectors, no garbage collection on write: after two
+        // 256-byte entries fill one sector and a third half fills the next,
+        // the fourth goes into that half; when its program fails, that sector
+        // is corrupt, the other is full and the last erased one is reserved,
+        // so the retry finds no room.
+        let flash = RAMFlash(sectorSize: 512, sectorCount: 3)
+        let options = Options(garbageCollectionOnWrite: .disabled)
+        func open() throws -> KeyValueStore<RAMFlash> {
+            try KeyValueStore(partition: FlashPartition(flash), format: Self.format, capacity: 16, options: options)
+        }
+        let store = try open()
+        try store.initialize()
+        let big = { (byte: UInt8) in [UInt8](repeating: byte, count: 224) }  // 16 + 2 + 224 -> 256 bytes
+        for index in 0..<3 { try store.put("k\(index)", big(UInt8(index))) }
+        flash.inject(FlashFault(.write, error: .unavailable, times: 1))
+        #expect(throws: KVSError.resourceExhausted) { try store.put("k3", big(3)) }
+        #expect(store.lastWriteState != .uncertain, "the tables were rebuilt from flash")
+        let stored: [UInt8]? = store.lastWriteState == .committed ? big(3) : nil
+        #expect((try? store.get("k3")) == stored)
+        #expect(store.invariantViolations().isEmpty)
+        flash.removeAllFaults()
+        let reopened = try open()
+        try? reopened.initialize()
+        #expect((try? reopened.get("k3")) == stored)
+        for index in 0..<3 { #expect(try reopened.get("k\(index)") == big(UInt8(index))) }
+    }
+
     @Test("a repair keeps the wear-leveling origin (B15)")
     func repairKeepsWearLevelingOrigin() throws {
         let flash = RAMFlash(sectorSize: 512, sectorCount: 4)
