@@ -91,8 +91,9 @@ extension Entry {
         let split = min(headerPart, size)
         let value = header.isTombstone ? Span() : value
         // The entry's bytes: the header, then key and value (or the
-        // source's), then zero padding from `contentEnd`.
-        let contentEnd = EntryHeader.size &+ (source == nil ? key.count &+ value.count : header.contentSize)
+        // source's: `header` gives their sizes either way), then zero
+        // padding from `contentEnd`.
+        let contentEnd = EntryHeader.size &+ header.contentSize
         let encoded = header.encoded()
         var buffer = ChunkBuffer(repeating: 0)
         var chunk = buffer.mutableSpan
