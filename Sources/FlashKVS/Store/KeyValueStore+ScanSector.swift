@@ -24,6 +24,7 @@ extension KeyValueStore {
         var corruptBytes = 0
         var parsed = 0
         var pending: ScannedEntry? = nil
+        sectors.setWritable(sector, sectorSize)  // empty until an entry loads (reset left 0)
         while address < end {
             let loaded: ScannedEntry?
             do throws(KVSError) {

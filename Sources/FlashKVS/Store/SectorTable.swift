@@ -120,17 +120,16 @@ struct SectorTable {
     private func valid(_ sector: Int) -> Int { count(at: 2 &* sector &+ 1) }
     private func setValid(_ sector: Int, _ value: Int) { setCount(at: 2 &* sector &+ 1, value) }
 
-    /// Marks `count` sectors erased and empty.
+    /// Sets the number of sectors to `count` and zeroes every sector's
+    /// counts and bits: no byte writable (set each sector's before use),
+    /// none valid, nothing unverified, nothing partly written.
     @inline(__always)
     func reset(count: Int) {
         self.count = count
         lastNewSector = 0
-        for sector in 0..<count {
-            setWritable(sector, sectorSize)
-            setValid(sector, 0)
-        }
-        // Both bitmaps: nothing unverified, nothing partly written.
-        unverifiedBits.update(repeating: 0, count: 2 &* Self.bitmapBytes(capacity: fields.pointee.capacity))
+        // Everything after the fields: the counts, then both bitmaps.
+        let end = UnsafeMutableRawPointer(partlyWrittenBits + Self.bitmapBytes(capacity: fields.pointee.capacity))
+        counts.initializeMemory(as: UInt8.self, repeating: 0, count: end - counts)
     }
 
     /// Whether `sector` is empty but only known to start with an erased
