@@ -212,12 +212,13 @@ public final class KeyValueStore<Flash: FlashMemory> {
         let narrowAddresses = partition.sectorSize % 16 == 0 && partition.size <= 0x10000 &* 16
         // One allocation: the state, the flash I/O state, the key table, the
         // sector table, then the reserved addresses, each part starting at a
-        // multiple of 8.
-        let ioStart = alignUp(MemoryLayout<MutableState>.stride, 8)
-        let keysStart = ioStart &+ alignUp(MemoryLayout<FlashIO<Flash>.State>.stride, 8)
-        let sectorsStart = keysStart &+ alignUp(
-            KeyTable.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses), 8)
-        let reservedStart = sectorsStart &+ alignUp(SectorTable.byteCount(capacity: maxSectors, sectorSize: partition.sectorSize), 8)
+        // multiple of 8 (rounded inline: the sizes of the first two fold).
+        func align8(_ size: Int) -> Int { (size &+ 7) & ~7 }
+        let ioStart = align8(MemoryLayout<MutableState>.stride)
+        let keysStart = ioStart &+ align8(MemoryLayout<FlashIO<Flash>.State>.stride)
+        let sectorsStart = keysStart &+ align8(
+            KeyTable.byteCount(capacity: capacity, redundancy: redundancy, narrowAddresses: narrowAddresses))
+        let reservedStart = sectorsStart &+ align8(SectorTable.byteCount(capacity: maxSectors, sectorSize: partition.sectorSize))
         let byteCount = reservedStart &+ MemoryLayout<Int>.stride &* redundancy
         let storage = UnsafeMutableRawPointer.allocate(
             byteCount: byteCount,
