@@ -20,12 +20,12 @@ public struct ScanReport: Equatable, Sendable {
     public var rescans = 0
     /// Keys with fewer copies than the configured redundancy.
     public var keysMissingCopies = 0
-    /// Whether no sector was erased (garbage collection needs one).
-    public var noErasedSector = false
     /// Valid entries of keys that did not fit the key table (`capacity` is
     /// smaller than the number of keys on flash). While non-zero, the store
     /// never erases or writes: reopen it with a larger capacity.
     public var entriesNotLoaded = 0
+    /// Whether no sector was erased (garbage collection needs one).
+    public var noErasedSector = false
     /// Whether the flash holds data of another configuration: written
     /// sectors but not one entry parses with the configured formats (wrong
     /// magic or checksum?), or some entries carry a magic that none of the
