@@ -197,7 +197,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
         let alignment = partition.alignment
         guard !formats.isEmpty, (1...32767).contains(capacity), maxSectors >= 1, maxSectors <= 65535,
               redundancy >= 1, redundancy <= 255,
-              alignment <= 256, 16 % alignment == 0 || alignment % 16 == 0,
+              (1...256).contains(alignment), 16 % alignment == 0 || alignment % 16 == 0,
               partition.sectorSize % alignment == 0
         else { throw .invalidArgument }
         self.capacity = capacity
