@@ -45,14 +45,14 @@ extension KeyValueStore {
     /// - Complexity: reads every entry once per scan (one to three scans).
     private func scan(_ depth: ScanDepth) throws(KVSError) -> Bool {
         let knownErrors = errorDetected
-        var result = rebuildMetadata(depth)
-        var rescans = 0
-        while lastScan.failedReads > 0 && rescans < 2 {
-            rescans &+= 1
+        var result: KVSError?
+        var scans = 0
+        repeat {
             errorDetected = knownErrors
             result = rebuildMetadata(depth)
-        }
-        lastScan.rescans = rescans
+            scans &+= 1
+        } while lastScan.failedReads > 0 && scans < 3
+        lastScan.rescans = scans &- 1
         if lastScan.failedReads > 0 {
             state = .notInitialized
             throw lastReadError
