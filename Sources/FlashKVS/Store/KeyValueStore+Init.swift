@@ -40,7 +40,7 @@ extension KeyValueStore {
         state = .notInitialized
         errorDetected = false
         lastTransactionID = 0
-        guard partition.sectorCount <= maxSectors, partition.sectorCount >= max(2, redundancy &+ 1),
+        guard partition.sectorCount <= maxSectors, partition.sectorCount > redundancy,  // redundancy >= 1: at least 2
               sectorSize < 0x7FFF_FFFF else {
             throw .failedPrecondition
         }
