@@ -186,9 +186,15 @@ public final class KeyValueStore<Flash: FlashMemory> {
     // the caller, so that where the compiler sees every format's checksum
     // (a firmware's constant format with a checksum), the torn-copy checks
     // that only checksum-free formats need are not linked (0.45 kB of the
-    // minimal device image; KeyValueStore+TornCopies.swift).
+    // minimal device image; KeyValueStore+TornCopies.swift). On devices
+    // their common part is inlined with them: with a firmware's constant
+    // configuration its checks and its allocation's layout fold (0.5 kB of
+    // the minimal image); each call site of an initializer has its copy.
 
     /// The initializers' common part.
+    #if $Embedded
+    @inline(__always)
+    #endif
     private init(
         configuring partition: FlashPartition<Flash>, formats: [EntryFormat], capacity: Int, maxSectors: Int?,
         redundancy: Int, options: Options
