@@ -212,15 +212,16 @@ struct KeyTable {
     func remove(_ descriptor: Int) {
         if isDeleted(descriptor) { deletedCount &-= 1 }
         let last = count &- 1
-        if descriptor != last {
-            hashes[descriptor] = hashes[last]
-            transactionIDs[descriptor] = transactionIDs[last]
-            keyInfo[descriptor] = keyInfo[last]
-            for copy in 0..<redundancy {
-                setAddress(address(inSlot: last &* redundancy &+ copy), inSlot: descriptor &* redundancy &+ copy)
-            }
+        // The last descriptor's fields and addresses into `descriptor`'s
+        // (itself when it is the last), then its address slots emptied.
+        hashes[descriptor] = hashes[last]
+        transactionIDs[descriptor] = transactionIDs[last]
+        keyInfo[descriptor] = keyInfo[last]
+        for copy in 0..<redundancy {
+            let from = last &* redundancy &+ copy
+            setAddress(address(inSlot: from), inSlot: descriptor &* redundancy &+ copy)
+            setAddress(nil, inSlot: from)
         }
-        for copy in 0..<redundancy { setAddress(nil, inSlot: last &* redundancy &+ copy) }
         count = last
         _ = indexed?(self, .rebuild)
     }
