@@ -112,6 +112,7 @@ extension KeyValueStore {
     /// - Returns: false if the copy was dropped.
     /// - Throws: `.resourceExhausted` if no sector has room (and the copy
     ///   is not dropped); a read or copy error.
+    @inline(__always)
     private func relocate(_ descriptor: Int, copy: Int, from sector: Int, avoiding avoid: AvoidList) throws(KVSError) -> Bool {
         let entry = try readEntry(descriptor)
         let size = entry.header.entrySize
