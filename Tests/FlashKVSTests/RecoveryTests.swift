@@ -381,6 +381,41 @@ struct RecoveryTests {
         for index in 0..<3 { #expect(try reopened.get("k\(index)") == big(UInt8(index))) }
     }
 
+    @Test("repairing a corrupt sector whose copies fit nowhere else drops them: the keys live on in their other copies")
+    func corruptSectorCopiesWithoutRoomAreDropped() throws {
+        // Sixteen keys, two copies each, fill four of five 256-byte sectors
+        // (32-byte entries, 8 to a sector): keys 10-17 in sectors 1 and 2,
+        // keys 18-25 in sectors 3 and 4. The repair gets sectors 1, 2 and 3
+        // alone, with no erased sector, and one copy in the first damaged:
+        // that sector is corrupt, and each of its other copies could only
+        // move into the last sector, which is full. Each is dropped (the
+        // key lives on in the second sector; pw_kvs stays in error) and the
+        // sector erased; the repair then restores what copies fit.
+        let writerFlash = RAMFlash(sectorSize: 256, sectorCount: 5)
+        let writer = try Self.store(writerFlash, redundancy: 2)
+        try writer.initialize()
+        let value = { (index: Int) in Array("value \(index).....".utf8) }  // 16 + 3 + 13 -> 32 bytes
+        for index in 10..<26 { try writer.put("k\(index)", value(index)) }
+        try #require((1..<5).allSatisfy { writer.usage(ofSector: $0).validBytes == 256 })
+        var image = Array(writerFlash.contents[256..<1024])
+        image[31] ^= 0x01  // the last value byte of the first entry
+
+        let flash = RAMFlash(sectorSize: 256, sectorCount: 3)
+        flash.load(image.span)
+        let scanned = try Self.store(flash, redundancy: 2, recovery: .manual)
+        try? scanned.initialize()
+        try #require(scanned.usage(ofSector: 0).isCorrupt && scanned.usage(ofSector: 2).writableBytes == 0)
+        let store = try Self.store(flash, redundancy: 2)
+        #expect(throws: KVSError.self, "not every copy fits again") { try store.initialize() }
+        #expect(store.lastScan.corruptEntries == 1)
+        #expect(!store.usage(ofSector: 0).isCorrupt, "the corrupt sector was collected")
+        #expect(store.invariantViolations().isEmpty)
+        for index in 10..<26 { #expect(try store.get("k\(index)") == value(index)) }
+        let reopened = try Self.store(flash, redundancy: 2)
+        try? reopened.initialize()
+        for index in 10..<26 { #expect(try reopened.get("k\(index)") == value(index)) }
+    }
+
     @Test("a repair keeps the wear-leveling origin (B15)")
     func repairKeepsWearLevelingOrigin() throws {
         let flash = RAMFlash(sectorSize: 512, sectorCount: 4)

@@ -8,14 +8,31 @@
 
 // The key table's hash index (tables over `linearSearchLimit` keys):
 // open addressing with linear probing over 16-bit buckets holding
-// descriptor + 1.
+// descriptor + 1. The table reaches it only through `indexed`, a function
+// pointer its initializer sets for tables with an index. That initializer
+// is inlined into the store's, which are inlined into the caller: firmware
+// whose capacity is a constant up to the limit links none of this code
+// (KeyValueStore.swift, "Inlined initializers").
 
 extension KeyTable {
+    /// What the table asks of its index.
+    enum IndexRequest {
+        /// The descriptor with this hash, if any.
+        case find(UInt32)
+        /// Index a descriptor just appended.
+        case insert(Int)
+        /// Index every descriptor again (removals move descriptors).
+        case rebuild
+    }
+
+    /// The index's answer to a request (a descriptor for `.find`, else
+    /// nil). A thin function pointer: no context, nothing retained.
+    typealias IndexOperations = @convention(thin) (KeyTable, IndexRequest) -> Int?
+
     /// Hash-index buckets for `capacity` keys: 0 up to ``linearSearchLimit``, else
-    /// a power of two at least twice the capacity.
-    #if $Embedded
-    @inline(never)
-    #endif
+    /// a power of two at least twice the capacity. Inlined into the
+    /// initializers, where a constant capacity folds it.
+    @inline(__always)
     static func indexBuckets(capacity: Int) -> Int {
         guard capacity > linearSearchLimit else { return 0 }
         var buckets = 4
@@ -25,31 +42,38 @@ extension KeyTable {
 
     /// The descriptor with `hash`, if any. O(1) on average with an index,
     /// else a scan of at most ``linearSearchLimit`` hashes.
-    func find(hash: UInt32) -> Int? {
-        guard let index else {
-            for descriptor in 0..<count where hashes[descriptor] == hash { return descriptor }
-            return nil
-        }
-        var bucket = Self.bucket(for: hash, mask: indexMask)
-        while true {
-            let entry = Int(index[bucket])
-            if entry == 0 { return nil }
-            if hashes[entry &- 1] == hash { return entry &- 1 }
-            bucket = (bucket &+ 1) & indexMask
-        }
-    }
-
-    func rebuildIndex() {
-        guard let index else { return }
-        index.update(repeating: 0, count: indexMask &+ 1)
-        for entry in 0..<count { insertIntoIndex(entry) }
-    }
-
     #if $Embedded
     @inline(never)
     #endif
-    func insertIntoIndex(_ descriptor: Int) {
-        guard let index else { return }
+    func find(hash: UInt32) -> Int? {
+        if let indexed { return indexed(self, .find(hash)) }
+        for descriptor in 0..<count where hashes[descriptor] == hash { return descriptor }
+        return nil
+    }
+
+    /// The index's operations, reached through `indexed`.
+    func answer(_ request: IndexRequest) -> Int? {
+        let index = index
+        switch request {
+        case .find(let hash):
+            var bucket = Self.bucket(for: hash, mask: indexMask)
+            while true {
+                let entry = Int(index[bucket])
+                if entry == 0 { return nil }
+                if hashes[entry &- 1] == hash { return entry &- 1 }
+                bucket = (bucket &+ 1) & indexMask
+            }
+        case .insert(let descriptor):
+            insertIntoIndex(descriptor)
+        case .rebuild:
+            index.update(repeating: 0, count: indexMask &+ 1)
+            for entry in 0..<count { insertIntoIndex(entry) }
+        }
+        return nil
+    }
+
+    private func insertIntoIndex(_ descriptor: Int) {
+        let index = index
         var bucket = Self.bucket(for: hashes[descriptor], mask: indexMask)
         while index[bucket] != 0 { bucket = (bucket &+ 1) & indexMask }
         index[bucket] = UInt16(truncatingIfNeeded: descriptor &+ 1)

@@ -37,8 +37,10 @@ struct KeyTable {
         var narrowAddresses: UnsafeMutablePointer<UInt16>?
         /// Byte addresses, `noWideAddress` for none (nil: narrow addresses).
         var wideAddresses: UnsafeMutablePointer<UInt32>?
-        /// Descriptor + 1 per bucket of the hash index, 0 = empty (nil: linear search).
-        var index: UnsafeMutablePointer<UInt16>?
+        /// The hash index's operations (KeyTable+Index.swift), nil for
+        /// linear search: firmware whose tables visibly all search linearly
+        /// links no index code.
+        var indexed: IndexOperations?
         var indexMask: Int
         var keyInfo: UnsafeMutablePointer<UInt8>
     }
@@ -58,16 +60,24 @@ struct KeyTable {
     private var transactionIDs: UnsafeMutablePointer<UInt32> { fields.pointee.transactionIDs }
     var narrowAddresses: UnsafeMutablePointer<UInt16>? { fields.pointee.narrowAddresses }
     var wideAddresses: UnsafeMutablePointer<UInt32>? { fields.pointee.wideAddresses }
-    var index: UnsafeMutablePointer<UInt16>? { fields.pointee.index }
+    var indexed: IndexOperations? { fields.pointee.indexed }
     var indexMask: Int { fields.pointee.indexMask }
     private var keyInfo: UnsafeMutablePointer<UInt8> { fields.pointee.keyInfo }
+    /// The hash index's buckets (descriptor + 1, 0 = empty), after the key
+    /// info at an even offset; there only with `indexed`.
+    var index: UnsafeMutablePointer<UInt16> {
+        UnsafeMutableRawPointer(keyInfo + Self.keyInfoBytes(capacity: capacity)).assumingMemoryBound(to: UInt16.self)
+    }
+    /// The key info's bytes, rounded up to even for the index after it.
+    @inline(__always)
+    private static func keyInfoBytes(capacity: Int) -> Int { (capacity &+ 1) & ~1 }
 
     /// Bytes the table occupies at the start of the storage it is created
     /// in: its fields, the per-key arrays and the index.
     @inline(__always)
     static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
-        MemoryLayout<Fields>.stride &+ 9 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy
-            &+ 2 &* indexBuckets(capacity: capacity)
+        MemoryLayout<Fields>.stride &+ 8 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy
+            &+ keyInfoBytes(capacity: capacity) &+ 2 &* indexBuckets(capacity: capacity)
     }
 
     /// Creates an empty table in the first ``byteCount(capacity:redundancy:narrowAddresses:)``
@@ -80,13 +90,14 @@ struct KeyTable {
     init(at storage: UnsafeMutableRawPointer, capacity: Int, redundancy: Int, narrowAddresses: Bool) {
         let buckets = Self.indexBuckets(capacity: capacity)
         let addressBytes = (narrowAddresses ? 2 : 4) &* capacity &* redundancy
-        // Layout: fields, hashes, transaction ids, addresses, index, key
-        // info; all zero (as the storage is given) except the addresses,
+        // Layout: fields, hashes, transaction ids, addresses, key info,
+        // index; all zero (as the storage is given) except the addresses,
         // whose "none" value is all ones.
         let arrays = storage + MemoryLayout<Fields>.stride
         let addresses = arrays + 8 &* capacity
         addresses.initializeMemory(as: UInt8.self, repeating: 0xFF, count: addressBytes)
-        let indexStart = addresses + addressBytes
+        let keyInfo = addresses + addressBytes
+        (keyInfo + Self.keyInfoBytes(capacity: capacity)).bindMemory(to: UInt16.self, capacity: buckets)
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
         fields.initialize(to: Fields(
             capacity: capacity, redundancy: redundancy, count: 0, deletedCount: 0,
@@ -94,9 +105,8 @@ struct KeyTable {
             transactionIDs: (arrays + 4 &* capacity).bindMemory(to: UInt32.self, capacity: capacity),
             narrowAddresses: narrowAddresses ? addresses.bindMemory(to: UInt16.self, capacity: capacity &* redundancy) : nil,
             wideAddresses: narrowAddresses ? nil : addresses.bindMemory(to: UInt32.self, capacity: capacity &* redundancy),
-            index: buckets > 0 ? indexStart.bindMemory(to: UInt16.self, capacity: buckets) : nil,
-            indexMask: buckets &- 1,
-            keyInfo: (indexStart + 2 &* buckets).bindMemory(to: UInt8.self, capacity: capacity)))
+            indexed: buckets > 0 ? { table, request in table.answer(request) } : nil, indexMask: buckets &- 1,
+            keyInfo: keyInfo.bindMemory(to: UInt8.self, capacity: capacity)))
     }
 
     var isFull: Bool { count == capacity }
@@ -176,7 +186,7 @@ struct KeyTable {
         count &+= 1
         hashes[descriptor] = hash
         keyInfo[descriptor] = 0
-        insertIntoIndex(descriptor)
+        _ = indexed?(self, .insert(descriptor))
         return descriptor
     }
 
@@ -202,17 +212,18 @@ struct KeyTable {
     func remove(_ descriptor: Int) {
         if isDeleted(descriptor) { deletedCount &-= 1 }
         let last = count &- 1
-        if descriptor != last {
-            hashes[descriptor] = hashes[last]
-            transactionIDs[descriptor] = transactionIDs[last]
-            keyInfo[descriptor] = keyInfo[last]
-            for copy in 0..<redundancy {
-                setAddress(address(inSlot: last &* redundancy &+ copy), inSlot: descriptor &* redundancy &+ copy)
-            }
+        // The last descriptor's fields and addresses into `descriptor`'s
+        // (itself when it is the last), then its address slots emptied.
+        hashes[descriptor] = hashes[last]
+        transactionIDs[descriptor] = transactionIDs[last]
+        keyInfo[descriptor] = keyInfo[last]
+        for copy in 0..<redundancy {
+            let from = last &* redundancy &+ copy
+            setAddress(address(inSlot: from), inSlot: descriptor &* redundancy &+ copy)
+            setAddress(nil, inSlot: from)
         }
-        for copy in 0..<redundancy { setAddress(nil, inSlot: last &* redundancy &+ copy) }
         count = last
-        rebuildIndex()
+        _ = indexed?(self, .rebuild)
     }
 
     /// Forgets every key.
@@ -221,6 +232,6 @@ struct KeyTable {
         for slot in 0..<count &* redundancy { setAddress(nil, inSlot: slot) }
         count = 0
         deletedCount = 0
-        rebuildIndex()
+        _ = indexed?(self, .rebuild)
     }
 }

@@ -86,19 +86,7 @@ extension KeyValueStore {
             while let found = keyTable.nextSlot(withAddressIn: base..<(base &+ sectorSize), from: slot) {
                 let descriptor = found / redundancy
                 var copy = found % redundancy
-                do throws(KVSError) {
-                    try relocate(descriptor, copy: copy, from: sector, avoiding: avoid)
-                    copy &+= 1
-                } catch .resourceExhausted where sectors.isCorrupt(sector) && keyTable.addressCount(descriptor) > 1 {
-                    // Repairing a corrupt sector with no room for this copy
-                    // anywhere but beside the key's other copies: drop it;
-                    // the key lives on in another sector and redundancy
-                    // repair writes the copy again once space is free
-                    // (pw_kvs gives up and stays in error).
-                    let size = (try? readEntry(descriptor))?.header.entrySize ?? 0
-                    sectors.removeValid(sector, size)
-                    keyTable.removeAddress(descriptor, copy: copy)
-                }
+                if try relocate(descriptor, copy: copy, from: sector, avoiding: avoid) { copy &+= 1 }
                 // Next slot: after this copy, or this one again if the last copy moved into it.
                 slot = descriptor &* redundancy &+ copy
             }
@@ -115,15 +103,29 @@ extension KeyValueStore {
     /// Copies copy `copy` of a key, which lies in `sector`, to another
     /// sector, unchanged (same header), away from the key's other copies
     /// and the avoided sectors.
-    private func relocate(_ descriptor: Int, copy: Int, from sector: Int, avoiding avoid: AvoidList) throws(KVSError) {
+    ///
+    /// Repairing a corrupt sector with no room for the copy anywhere but
+    /// beside the key's other copies, it drops the copy instead: the key
+    /// lives on in another sector and redundancy repair writes the copy
+    /// again once space is free (pw_kvs gives up and stays in error). The
+    /// key's last copy then takes the dropped one's slot.
+    /// - Returns: false if the copy was dropped.
+    /// - Throws: `.resourceExhausted` if no sector has room (and the copy
+    ///   is not dropped); a read or copy error.
+    @inline(__always)
+    private func relocate(_ descriptor: Int, copy: Int, from sector: Int, avoiding avoid: AvoidList) throws(KVSError) -> Bool {
         let entry = try readEntry(descriptor)
+        let size = entry.header.entrySize
         var relocationAvoid = avoid
         relocationAvoid.relocating = descriptor
         var retried = false
         while true {
-            guard let destinationSector = findSpaceDuringGarbageCollection(
-                size: entry.header.entrySize, avoiding: relocationAvoid)
-            else { throw .resourceExhausted }
+            guard let destinationSector = findSpaceDuringGarbageCollection(size: size, avoiding: relocationAvoid) else {
+                guard sectors.isCorrupt(sector) && keyTable.addressCount(descriptor) > 1 else { throw .resourceExhausted }
+                sectors.removeValid(sector, size)
+                keyTable.removeAddress(descriptor, copy: copy)
+                return false
+            }
             let destination = sectors.nextWritableAddress(destinationSector)
             do {
                 try copyEntry(entry, as: entry.header, to: destination)
@@ -131,9 +133,9 @@ extension KeyValueStore {
                 retried = true  // the destination is now marked corrupt: try once more elsewhere
                 continue
             }
-            sectors.removeValid(sector, entry.header.entrySize)
+            sectors.removeValid(sector, size)
             keyTable.replaceAddress(descriptor, copy: copy, with: destination)
-            return
+            return true
         }
     }
 

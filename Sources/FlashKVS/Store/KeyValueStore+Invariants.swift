@@ -10,7 +10,8 @@ extension KeyValueStore {
     ///   id, key length, key hash and deleted flag;
     /// - each sector's valid bytes are the sum of the copies in it;
     /// - no two keys share a hash; the deleted count matches the flags; the
-    ///   transaction count is at least every key's;
+    ///   transaction count is at least every key's; the key table has its
+    ///   hash index exactly when the capacity is over 64;
     /// - every sector that is not corrupt is erased from its next writable
     ///   address on (empty sectors the init scan did not read through are
     ///   left out);
@@ -50,6 +51,9 @@ extension KeyValueStore {
                 }
                 validBytes[sector] &+= header.entrySize
             }
+        }
+        if (keyTable.indexed != nil) != (capacity > KeyTable.linearSearchLimit) {
+            violations.append("hash index \(keyTable.indexed != nil ? "installed" : "missing") for capacity \(capacity)")
         }
         if deleted != keyTable.deletedCount { violations.append("deleted count \(keyTable.deletedCount), flags \(deleted)") }
         for sector in 0..<sectors.count {

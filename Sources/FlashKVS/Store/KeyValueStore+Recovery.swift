@@ -77,12 +77,12 @@ extension KeyValueStore {
         let earlyError = ensureErasedSectorExists()
         var firstError = repairCorruptSectors() ?? earlyError
         var freeSectorError = ensureErasedSectorExists()
-        var rounds = 0
-        while firstError == .resourceExhausted && freeSectorError == nil && rounds < partition.sectorCount {
+        // Each retry but the first must leave fewer corrupt sectors than the
+        // one before: at most one retry per sector.
+        while firstError == .resourceExhausted && freeSectorError == nil {
             let corruptBefore = corruptSectorCount
             firstError = repairCorruptSectors()
             freeSectorError = ensureErasedSectorExists()
-            rounds &+= 1
             if corruptSectorCount >= corruptBefore { break }
         }
         let redundancyError = ensureRedundancy()

@@ -265,8 +265,13 @@ struct SectorTable {
         return total
     }
 
-    /// Whether any of the first `count` sectors is empty.
+    /// Whether any of the first `count` sectors is empty. Out of line on
+    /// devices (three callers in the minimal image).
+    #if $Embedded
+    @inline(never)
+    #else
     @inline(__always)
+    #endif
     var hasEmptySector: Bool {
         for sector in 0..<count where isEmpty(sector) { return true }
         return false
