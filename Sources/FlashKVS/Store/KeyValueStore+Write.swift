@@ -72,13 +72,7 @@ extension KeyValueStore {
             throw .invalidArgument
         }
         try retryingWithoutDeletedKeys { () throws(KVSError) in
-            var found: (descriptor: Int, entry: Entry<Flash>?)? = nil
-            do throws(KVSError) {
-                found = try findEntry(key, present: deleted)  // a tombstone only for a present key
-            } catch .notFound where !deleted {
-                try makeRoomForNewKey()
-            }
-            try writeEntry(key: key, value: value, deleted: deleted, prior: found?.descriptor, known: found?.entry)
+            try writeEntry(key: key, value: value, deleted: deleted)
         }
     }
 
@@ -111,24 +105,28 @@ extension KeyValueStore {
         guard !keyTable.isFull else { throw .resourceExhausted }
     }
 
-    /// Writes a new version of a key (pw_kvs `WriteEntry`): reads the
-    /// current version's header (`prior`, the key's descriptor; nil for a
-    /// new key; `known`, the entry ``findEntry(_:)`` read, saves that read),
-    /// reserves space for every copy, takes the next transaction
-    /// id, writes copy 0 (the commit point), updates the tables, then
-    /// writes the other copies.
-    private func writeEntry(
-        key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior priorDescriptor: Int?, known: Entry<Flash>?
-    ) throws(KVSError) {
+    /// Writes a new version of a key (pw_kvs `WriteEntry`): finds the key
+    /// (a new key needs a free slot in the key table) and reads its current
+    /// version's header (the entry ``findEntry(_:present:)`` read with the
+    /// key saves that read), reserves space for every copy, takes the next
+    /// transaction id, writes copy 0 (the commit point), updates the
+    /// tables, then writes the other copies.
+    private func writeEntry(key: Span<UInt8>, value: Span<UInt8>, deleted: Bool) throws(KVSError) {
+        var found: (descriptor: Int, entry: Entry<Flash>?)? = nil
+        do throws(KVSError) {
+            found = try findEntry(key, present: deleted)  // a tombstone only for a present key
+        } catch .notFound where !deleted {
+            try makeRoomForNewKey()
+        }
         // The current version's descriptor and entry size.
         var prior: (descriptor: Int, entrySize: Int)? = nil
-        if let priorDescriptor {
-            let entry = try readEntry(priorDescriptor, known: known)
-            if keyTable.isDeleted(priorDescriptor) == deleted && entry.valueMatches(value) {
+        if let found {
+            let entry = try readEntry(found.descriptor, known: found.entry)
+            if keyTable.isDeleted(found.descriptor) == deleted && entry.valueMatches(value) {
                 lastWriteState = .committed
                 return
             }
-            prior = (priorDescriptor, entry.header.entrySize)
+            prior = (found.descriptor, entry.header.entrySize)
         }
         let size = alignUp(EntryHeader.size &+ key.count &+ (deleted ? 0 : value.count), entryAlignment)
         let knownVersion = prior.map { keyTable.transactionID($0.descriptor) }
