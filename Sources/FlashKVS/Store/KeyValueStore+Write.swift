@@ -130,64 +130,70 @@ extension KeyValueStore {
         }
         let size = alignUp(EntryHeader.size &+ key.count &+ (deleted ? 0 : value.count), entryAlignment)
         let knownVersion = prior.map { keyTable.transactionID($0.descriptor) }
-        var header: EntryHeader
-        var reservedCopies: Int
+        // The new version's header; each attempt at the first copy gives it
+        // the next transaction id and its checksum.
+        var header = EntryHeader(
+            magic: primaryFormat.magic, alignmentUnits: alignmentUnits, keyLength: UInt8(truncatingIfNeeded: key.count),
+            valueSizeField: deleted ? EntryHeader.tombstoneValueSize : UInt16(truncatingIfNeeded: value.count),
+            transactionID: 0)
+        var reservedCopies = 0
+        var descriptor = 0
+        var copy = 0
         var retried = false
-        while true {
+        while copy < redundancy {
+            // Another copy at its reserved address, else (room made by
+            // releasing the prior version, see reserveAddresses; or a retry)
+            // in a sector found now, away from the other copies.
+            var address = 0
+            if copy > 0 {
+                address = copy < reservedCopies && !retried
+                    ? reserved[copy]
+                    : sectors.nextWritableAddress(
+                        try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor))
+            }
             do throws(KVSError) {
-                reservedCopies = try reserveAddresses(size: size, replacing: prior)
-                lastTransactionID &+= 1
-                header = Entry<Flash>.header(
-                    key: key, value: value, deleted: deleted, format: primaryFormat, alignmentUnits: alignmentUnits,
-                    transactionID: lastTransactionID)
-                lastWriteState = .uncertain
-                try appendEntry(header, key: key, value: value, at: reserved[0])
-                break
+                if copy == 0 {
+                    // Every copy's address, and a new transaction id (a
+                    // retry supersedes a failed copy that may be on flash).
+                    reservedCopies = try reserveAddresses(size: size, replacing: prior)
+                    lastTransactionID &+= 1
+                    header.transactionID = lastTransactionID
+                    header.checksumField = primaryFormat.checksumField(for: header, key: key, value: value)
+                    lastWriteState = .uncertain
+                    address = reserved[0]
+                }
+                try appendEntry(header, key: key, value: value, at: address)
             } catch {
                 // Nothing written yet: the previous version stays.
                 if lastWriteState == .notWritten { throw error }
                 // A program failed, did not verify, or met bytes that were
                 // not erased: that sector is now marked for repair, and the
                 // entry may or may not be on flash. Write it once more
-                // elsewhere, with a new transaction id that supersedes it;
-                // after a second failure (or no room for it), rebuild the
-                // tables from flash.
+                // elsewhere; after a second failure of the first copy (or
+                // no room for it), rebuild the tables from flash.
                 if retried {
-                    reloadAfterFailedWrite(key, newerThan: knownVersion)
+                    if copy == 0 { reloadAfterFailedWrite(key, newerThan: knownVersion) }
                     throw error
                 }
                 retried = true
+                continue
             }
-        }
-
-        let descriptor: Int
-        if let prior {
-            descriptor = prior.descriptor
-            releaseCopies(of: descriptor, size: prior.entrySize)
-        } else {
-            descriptor = keyTable.append(hash: KeyHash.of(key))
-        }
-        keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
-                       address: reserved[0])
-        lastWriteState = .committed
-        for copy in 1..<redundancy {
-            var retried = false
-            while true {
-                // A reserved address, else (room made by releasing the prior
-                // version, see reserveAddresses; or a retry) a sector found now,
-                // away from the other copies.
-                let address = copy < reservedCopies && !retried
-                    ? reserved[copy]
-                    : sectors.nextWritableAddress(
-                        try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor))
-                do {
-                    try appendEntry(header, key: key, value: value, at: address)
-                    keyTable.addAddress(descriptor, address)
-                    break
-                } catch where !retried {
-                    retried = true  // as for the first copy: once more elsewhere
+            if copy == 0 {
+                // The commit point: the tables now point to the new version.
+                if let prior {
+                    descriptor = prior.descriptor
+                    releaseCopies(of: descriptor, size: prior.entrySize)
+                } else {
+                    descriptor = keyTable.append(hash: KeyHash.of(key))
                 }
+                keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count,
+                               deleted: deleted, address: address)
+                lastWriteState = .committed
+            } else {
+                keyTable.addAddress(descriptor, address)
             }
+            copy &+= 1
+            retried = false
         }
     }
 
