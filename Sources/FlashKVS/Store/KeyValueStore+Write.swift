@@ -71,26 +71,18 @@ extension KeyValueStore {
         else {
             throw .invalidArgument
         }
-        try retryingWithoutDeletedKeys { () throws(KVSError) in
-            try writeEntry(key: key, value: value, deleted: deleted)
-        }
-    }
-
-    /// Runs `write`; if it finds no room and wrote nothing, drops the
-    /// deleted keys (as ``heavyMaintenance()`` does: their tombstones hold
-    /// space, e.g. after a maintenance that an error stopped) and runs it
-    /// once more. Only when garbage collection may collect as many sectors
-    /// as needed and a key is deleted.
-    /// - Throws: `write`'s error; `.resourceExhausted` if dropping fails.
-    @inline(__always)
-    private func retryingWithoutDeletedKeys(_ write: () throws(KVSError) -> Void) throws(KVSError) {
+        // A write that finds no room and wrote nothing runs once more
+        // without the deleted keys (dropped as heavyMaintenance() does:
+        // their tombstones hold space, e.g. after a maintenance that an
+        // error stopped), if garbage collection may collect as many sectors
+        // as needed and a key is deleted; `.resourceExhausted` if dropping fails.
         do throws(KVSError) {
-            try write()
+            try writeEntry(key: key, value: value, deleted: deleted)
         } catch .resourceExhausted where lastWriteState == .notWritten && keyTable.deletedCount > 0
             && options.garbageCollectionOnWrite == .asManySectorsAsNeeded
         {
             guard (try? makeRoomInKeyTable()) != nil else { throw .resourceExhausted }
-            try write()
+            try writeEntry(key: key, value: value, deleted: deleted)
         }
     }
 
