@@ -266,8 +266,13 @@ struct SectorTable {
         return total
     }
 
-    /// Whether any of the first `count` sectors is empty.
+    /// Whether any of the first `count` sectors is empty (out of line on
+    /// devices: inlined, its loop was repeated in its callers).
+    #if $Embedded
+    @inline(never)
+    #else
     @inline(__always)
+    #endif
     var hasEmptySector: Bool {
         for sector in 0..<count where isEmpty(sector) { return true }
         return false
