@@ -1,5 +1,6 @@
-// Code size: new and copied entries share one out-of-line `program`
-// (two copies of it cost 0.6 kB); `updated(to:transactionID:alignmentUnits:)`
+// Code size: new and copied entries share one `program` (two copies of it
+// cost 0.6 kB), which devices inline into its one caller,
+// `KeyValueStore.placeEntry` (out of line itself); `updated(to:transactionID:alignmentUnits:)`
 // has one caller and is inlined. Docs/EMBEDDED.md, "Code size".
 // Speed: hosts copy key and value into the chunk with `copyMemory` (a
 // third of a put's instructions went to the byte loop); devices keep the
@@ -77,7 +78,11 @@ extension Entry {
     /// bytes on flash are the same either way.
     /// - Throws: `.internal` for an alignment above 256; `.dataLoss` if a
     ///   chunk reads back different; a read or write error.
+    #if $Embedded
+    @inline(__always)
+    #else
     @inline(never)
+    #endif
     static func program(
         _ header: EntryHeader, key: Span<UInt8>, value: Span<UInt8>, copyingFrom source: Int?, to address: Int,
         in io: FlashIO<Flash>, verifying: Bool

@@ -71,32 +71,18 @@ extension KeyValueStore {
         else {
             throw .invalidArgument
         }
-        try retryingWithoutDeletedKeys { () throws(KVSError) in
-            var found: (descriptor: Int, entry: Entry<Flash>?)? = nil
-            do throws(KVSError) {
-                found = try findEntry(key, present: deleted)  // a tombstone only for a present key
-            } catch .notFound where !deleted {
-                try makeRoomForNewKey()
-            }
-            try writeEntry(key: key, value: value, deleted: deleted, prior: found?.descriptor, known: found?.entry)
-        }
-    }
-
-    /// Runs `write`; if it finds no room and wrote nothing, drops the
-    /// deleted keys (as ``heavyMaintenance()`` does: their tombstones hold
-    /// space, e.g. after a maintenance that an error stopped) and runs it
-    /// once more. Only when garbage collection may collect as many sectors
-    /// as needed and a key is deleted.
-    /// - Throws: `write`'s error; `.resourceExhausted` if dropping fails.
-    @inline(__always)
-    private func retryingWithoutDeletedKeys(_ write: () throws(KVSError) -> Void) throws(KVSError) {
+        // A write that finds no room and wrote nothing runs once more
+        // without the deleted keys (dropped as heavyMaintenance() does:
+        // their tombstones hold space, e.g. after a maintenance that an
+        // error stopped), if garbage collection may collect as many sectors
+        // as needed and a key is deleted; `.resourceExhausted` if dropping fails.
         do throws(KVSError) {
-            try write()
+            try writeEntry(key: key, value: value, deleted: deleted)
         } catch .resourceExhausted where lastWriteState == .notWritten && keyTable.deletedCount > 0
             && options.garbageCollectionOnWrite == .asManySectorsAsNeeded
         {
             guard (try? makeRoomInKeyTable()) != nil else { throw .resourceExhausted }
-            try write()
+            try writeEntry(key: key, value: value, deleted: deleted)
         }
     }
 
@@ -111,85 +97,95 @@ extension KeyValueStore {
         guard !keyTable.isFull else { throw .resourceExhausted }
     }
 
-    /// Writes a new version of a key (pw_kvs `WriteEntry`): reads the
-    /// current version's header (`prior`, the key's descriptor; nil for a
-    /// new key; `known`, the entry ``findEntry(_:)`` read, saves that read),
-    /// reserves space for every copy, takes the next transaction
-    /// id, writes copy 0 (the commit point), updates the tables, then
-    /// writes the other copies.
-    private func writeEntry(
-        key: Span<UInt8>, value: Span<UInt8>, deleted: Bool, prior priorDescriptor: Int?, known: Entry<Flash>?
-    ) throws(KVSError) {
+    /// Writes a new version of a key (pw_kvs `WriteEntry`): finds the key
+    /// (a new key needs a free slot in the key table) and reads its current
+    /// version's header (the entry ``findEntry(_:present:)`` read with the
+    /// key saves that read), reserves space for every copy, takes the next
+    /// transaction id, writes copy 0 (the commit point), updates the
+    /// tables, then writes the other copies.
+    private func writeEntry(key: Span<UInt8>, value: Span<UInt8>, deleted: Bool) throws(KVSError) {
+        var found: (descriptor: Int, entry: Entry<Flash>?)? = nil
+        do throws(KVSError) {
+            found = try findEntry(key, present: deleted)  // a tombstone only for a present key
+        } catch .notFound where !deleted {
+            try makeRoomForNewKey()
+        }
         // The current version's descriptor and entry size.
         var prior: (descriptor: Int, entrySize: Int)? = nil
-        if let priorDescriptor {
-            let entry = try readEntry(priorDescriptor, known: known)
-            if keyTable.isDeleted(priorDescriptor) == deleted && entry.valueMatches(value) {
+        if let found {
+            let entry = try readEntry(found.descriptor, known: found.entry)
+            if keyTable.isDeleted(found.descriptor) == deleted && entry.valueMatches(value) {
                 lastWriteState = .committed
                 return
             }
-            prior = (priorDescriptor, entry.header.entrySize)
+            prior = (found.descriptor, entry.header.entrySize)
         }
         let size = alignUp(EntryHeader.size &+ key.count &+ (deleted ? 0 : value.count), entryAlignment)
         let knownVersion = prior.map { keyTable.transactionID($0.descriptor) }
-        var header: EntryHeader
-        var reservedCopies: Int
+        // The new version's header; each attempt at the first copy gives it
+        // the next transaction id and its checksum.
+        var header = EntryHeader(
+            magic: primaryFormat.magic, alignmentUnits: alignmentUnits, keyLength: UInt8(truncatingIfNeeded: key.count),
+            valueSizeField: deleted ? EntryHeader.tombstoneValueSize : UInt16(truncatingIfNeeded: value.count),
+            transactionID: 0)
+        var reservedCopies = 0
+        var descriptor = 0
+        var copy = 0
         var retried = false
-        while true {
+        while copy < redundancy {
+            // Another copy at its reserved address, else (room made by
+            // releasing the prior version, see reserveAddresses; or a retry)
+            // in a sector found now, away from the other copies.
+            var address = 0
+            if copy > 0 {
+                address = copy < reservedCopies && !retried
+                    ? reserved[copy]
+                    : sectors.nextWritableAddress(
+                        try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor))
+            }
             do throws(KVSError) {
-                reservedCopies = try reserveAddresses(size: size, replacing: prior)
-                lastTransactionID &+= 1
-                header = Entry<Flash>.header(
-                    key: key, value: value, deleted: deleted, format: primaryFormat, alignmentUnits: alignmentUnits,
-                    transactionID: lastTransactionID)
-                lastWriteState = .uncertain
-                try appendEntry(header, key: key, value: value, at: reserved[0])
-                break
+                if copy == 0 {
+                    // Every copy's address, and a new transaction id (a
+                    // retry supersedes a failed copy that may be on flash).
+                    reservedCopies = try reserveAddresses(size: size, replacing: prior)
+                    lastTransactionID &+= 1
+                    header.transactionID = lastTransactionID
+                    header.checksumField = primaryFormat.checksumField(for: header, key: key, value: value)
+                    lastWriteState = .uncertain
+                    address = reserved[0]
+                }
+                try appendEntry(header, key: key, value: value, at: address)
             } catch {
                 // Nothing written yet: the previous version stays.
                 if lastWriteState == .notWritten { throw error }
                 // A program failed, did not verify, or met bytes that were
                 // not erased: that sector is now marked for repair, and the
                 // entry may or may not be on flash. Write it once more
-                // elsewhere, with a new transaction id that supersedes it;
-                // after a second failure (or no room for it), rebuild the
-                // tables from flash.
+                // elsewhere; after a second failure of the first copy (or
+                // no room for it), rebuild the tables from flash.
                 if retried {
-                    reloadAfterFailedWrite(key, newerThan: knownVersion)
+                    if copy == 0 { reloadAfterFailedWrite(key, newerThan: knownVersion) }
                     throw error
                 }
                 retried = true
+                continue
             }
-        }
-
-        let descriptor: Int
-        if let prior {
-            descriptor = prior.descriptor
-            releaseCopies(of: descriptor, size: prior.entrySize)
-        } else {
-            descriptor = keyTable.append(hash: KeyHash.of(key))
-        }
-        keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count, deleted: deleted,
-                       address: reserved[0])
-        lastWriteState = .committed
-        for copy in 1..<redundancy {
-            var retried = false
-            while true {
-                // A reserved address, else (room made by releasing the prior
-                // version, see reserveAddresses; or a retry) a sector found now,
-                // away from the other copies.
-                let address = copy < reservedCopies && !retried
-                    ? reserved[copy]
-                    : sectors.nextWritableAddress(
-                        try sectorForWrite(size: size, reservedCount: reservedCopies, avoidingCopiesOf: descriptor))
-                do {
-                    try appendEntry(header, key: key, value: value, at: address)
-                    keyTable.addAddress(descriptor, address)
-                    break
-                } catch where !retried {
-                    retried = true  // as for the first copy: once more elsewhere
+            if copy == 0 {
+                // The commit point: the tables now point to the new version.
+                if let prior {
+                    descriptor = prior.descriptor
+                    releaseCopies(of: descriptor, size: prior.entrySize)
+                } else {
+                    descriptor = keyTable.append(hash: KeyHash.of(key))
                 }
+                keyTable.reset(descriptor, transactionID: header.transactionID, keyLength: key.count,
+                               deleted: deleted, address: address)
+                lastWriteState = .committed
+            } else {
+                keyTable.addAddress(descriptor, address)
             }
+            copy &+= 1
+            retried = false
         }
     }
 
