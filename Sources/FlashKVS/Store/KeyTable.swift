@@ -63,21 +63,16 @@ struct KeyTable {
     var indexed: IndexOperations? { fields.pointee.indexed }
     var indexMask: Int { fields.pointee.indexMask }
     private var keyInfo: UnsafeMutablePointer<UInt8> { fields.pointee.keyInfo }
-    /// The hash index's buckets (descriptor + 1, 0 = empty), after the key
-    /// info at an even offset; there only with `indexed`.
-    var index: UnsafeMutablePointer<UInt16> {
-        UnsafeMutableRawPointer(keyInfo + Self.keyInfoBytes(capacity: capacity)).assumingMemoryBound(to: UInt16.self)
-    }
-    /// The key info's bytes, rounded up to even for the index after it.
-    @inline(__always)
-    private static func keyInfoBytes(capacity: Int) -> Int { (capacity &+ 1) & ~1 }
+    /// The hash index's buckets (descriptor + 1, 0 = empty), right after
+    /// the fields; there only with `indexed`.
+    var index: UnsafeMutablePointer<UInt16> { UnsafeMutableRawPointer(fields + 1).assumingMemoryBound(to: UInt16.self) }
 
     /// Bytes the table occupies at the start of the storage it is created
     /// in: its fields, the per-key arrays and the index.
     @inline(__always)
     static func byteCount(capacity: Int, redundancy: Int, narrowAddresses: Bool) -> Int {
-        MemoryLayout<Fields>.stride &+ 8 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy
-            &+ keyInfoBytes(capacity: capacity) &+ 2 &* indexBuckets(capacity: capacity)
+        MemoryLayout<Fields>.stride &+ 9 &* capacity &+ (narrowAddresses ? 2 : 4) &* capacity &* redundancy
+            &+ 2 &* indexBuckets(capacity: capacity)
     }
 
     /// Creates an empty table in the first ``byteCount(capacity:redundancy:narrowAddresses:)``
@@ -90,14 +85,14 @@ struct KeyTable {
     init(at storage: UnsafeMutableRawPointer, capacity: Int, redundancy: Int, narrowAddresses: Bool) {
         let buckets = Self.indexBuckets(capacity: capacity)
         let addressBytes = (narrowAddresses ? 2 : 4) &* capacity &* redundancy
-        // Layout: fields, hashes, transaction ids, addresses, key info,
-        // index; all zero (as the storage is given) except the addresses,
-        // whose "none" value is all ones.
-        let arrays = storage + MemoryLayout<Fields>.stride
+        // Layout: fields, index (a multiple of 8 bytes), hashes, transaction
+        // ids, addresses, key info; all zero (as the storage is given)
+        // except the addresses, whose "none" value is all ones.
+        (storage + MemoryLayout<Fields>.stride).bindMemory(to: UInt16.self, capacity: buckets)
+        let arrays = storage + (MemoryLayout<Fields>.stride &+ 2 &* buckets)
         let addresses = arrays + 8 &* capacity
         addresses.initializeMemory(as: UInt8.self, repeating: 0xFF, count: addressBytes)
         let keyInfo = addresses + addressBytes
-        (keyInfo + Self.keyInfoBytes(capacity: capacity)).bindMemory(to: UInt16.self, capacity: buckets)
         fields = storage.bindMemory(to: Fields.self, capacity: 1)
         fields.initialize(to: Fields(
             capacity: capacity, redundancy: redundancy, count: 0, deletedCount: 0,
@@ -186,7 +181,7 @@ struct KeyTable {
         count &+= 1
         hashes[descriptor] = hash
         keyInfo[descriptor] = 0
-        _ = indexed?(self, .insert(descriptor))
+        updateIndex(.insert(descriptor))
         return descriptor
     }
 
@@ -223,7 +218,7 @@ struct KeyTable {
             setAddress(nil, inSlot: from)
         }
         count = last
-        _ = indexed?(self, .rebuild)
+        updateIndex(.rebuild)
     }
 
     /// Forgets every key.
@@ -232,6 +227,6 @@ struct KeyTable {
         for slot in 0..<count &* redundancy { setAddress(nil, inSlot: slot) }
         count = 0
         deletedCount = 0
-        _ = indexed?(self, .rebuild)
+        updateIndex(.rebuild)
     }
 }
