@@ -23,7 +23,9 @@ and every figure is measured for both, side by side in this one run:
   process start cancel out), at K=100, 1000 and 10000; per function, the same
   difference gives "where the time goes";
 * flash traffic per operation (calls and bytes of reads, writes and erases),
-  from the timed phase of the runs above.
+  from the timed phase of the runs above;
+* the device code and RAM against issue 21's budget, from
+  Scripts/embedded-footprint.sh (not evaluated where it cannot run).
 
 Then the targets of issue 19 are evaluated, each with a verdict. Without
 `--reference` the report says so and shows FlashKVS's figures alone, without
@@ -283,6 +285,24 @@ def us(value):
     return "%.3f" % value if value < 100 else "%.1f" % value
 
 
+def device_footprint():
+    """Runs Scripts/embedded-footprint.sh (FLASHKVS_SKIP_BUDGET=1: the report
+    gives the verdict) and returns (code, code budget, RAM, RAM budget), or
+    (None, why) when it cannot run (no Embedded toolchain here)."""
+    result = run(["bash", "Scripts/embedded-footprint.sh"], env=dict(os.environ, FLASHKVS_SKIP_BUDGET="1"))
+    budget = re.search(r"code <= (\d+) B, RAM <= (\d+) B", result.stdout)
+    figures_path = os.path.join(ROOT, ".build-embedded", "mps2-an386", "figures.txt")
+    if result.returncode != 0 or not budget or not os.path.exists(figures_path):
+        last = (result.stdout + result.stderr).strip().splitlines()
+        return None, "not measured: Scripts/embedded-footprint.sh failed (exit status %d: %s)" % (
+            result.returncode, last[-1] if last else "no output")
+    with open(figures_path) as figures:
+        measured = re.search(r"code (\d+) B .*RAM (\d+) B", figures.read())
+    if not measured:
+        return None, "no figures in %s" % figures_path
+    return (int(measured.group(1)), int(budget.group(1)), int(measured.group(2)), int(budget.group(2))), None
+
+
 def verdict(met):
     if met is None:
         return "not evaluated"
@@ -429,6 +449,8 @@ def main():
         if has_reference:
             entry_points["reference"] = reference_entry_points(reference_binary)
         counts = measure_instructions(commands, entry_points)
+    print("device footprint (Scripts/embedded-footprint.sh)", file=sys.stderr)
+    footprint, footprint_note = device_footprint()
     load_after = os.getloadavg()
     readable = demangle(sorted({f for entry in counts.values() for f in entry["functions"]}
                                | {s for points in entry_points.values() for s in points.values()}))
@@ -477,6 +499,15 @@ def main():
                  "see flash traffic", "see flash traffic" if has_reference else "-",
                  "; ".join(flash_worse) if flash_worse else ("none higher" if has_reference else "-"), flash_met))
 
+    if footprint:
+        code, code_budget, ram, ram_budget = footprint
+        rows.append(("device code within the budget of issue 21 (minimal image, armv7em -Osize: code <= %d B, "
+                     "RAM for 50 keys <= %d B; Scripts/embedded-footprint.sh)" % (code_budget, ram_budget),
+                     "%d B code, %d B RAM" % (code, ram), "-", "-", code <= code_budget and ram <= ram_budget))
+    else:
+        rows.append(("device code within the budget of issue 21 (Scripts/embedded-footprint.sh)",
+                     footprint_note, "-", "-", None))
+
     # --- Report ---
     reference_text = ("`%s` (%s)" % (" ".join(options.reference),
                                      results["reference"][(100, "read")]["last"].get("implementation", "?"))
@@ -523,7 +554,7 @@ def main():
         out += ["No reference given: the targets relative to pw_kvs are not evaluated.", ""]
     out += ["| target | FlashKVS | pw_kvs | ratio | verdict |", "|---|---|---|---|---|"]
     out += ["| %s | %s | %s | %s | %s |" % (name, ours, ref, ratio, verdict(met)) for name, ours, ref, ratio, met in rows]
-    out += ["", "Not evaluated here: the device code budget (`Scripts/embedded-footprint.sh` reports it).", ""]
+    out += [""]
 
     out += ["## Throughput, side by side" if has_reference else "## Throughput (FlashKVS alone)", ""]
     if has_reference:
