@@ -44,7 +44,7 @@ extension KeyValueStore {
                 loaded = nil
             }
             // The previous entry is not the last one before erased space.
-            if let previous = pending { corruptBytes &+= record(previous, in: sector) }
+            if let previous = pending { corruptBytes &+= record(previous) }
             pending = loaded
             if let loaded {
                 parsed &+= 1
@@ -66,7 +66,7 @@ extension KeyValueStore {
                 corruptBytes &+= last.entry.header.entrySize
                 parsed &-= 1
             } else {
-                corruptBytes &+= record(last, in: sector)
+                corruptBytes &+= record(last)
             }
         }
         // Any corrupt byte: the sector is repaired (and errorDetected set).
@@ -77,21 +77,20 @@ extension KeyValueStore {
         return parsed
     }
 
-    /// Records an entry loaded in `sector`, the one being scanned, in the
-    /// key table (pw_kvs `AddNewOrUpdateExisting`): a newer version replaces
-    /// the descriptor, a copy of the current version adds an address, an
-    /// older one is ignored. A second copy in the same sector counts as
-    /// corrupt; a key that does not fit the table sets
-    /// ``ScanReport/entriesNotLoaded``.
+    /// Records a loaded entry in the key table (pw_kvs
+    /// `AddNewOrUpdateExisting`): a newer version replaces the descriptor, a
+    /// copy of the current version adds an address, an older one is ignored.
+    /// A second copy in the same sector counts as corrupt; a key that does
+    /// not fit the table sets ``ScanReport/entriesNotLoaded``.
     /// - Returns: bytes to count as corrupt (the entry, if it is).
-    private func record(_ scanned: ScannedEntry, in sector: Int) -> Int {
+    private func record(_ scanned: ScannedEntry) -> Int {
         let entry = scanned.entry, header = entry.header
         let descriptor: Int
         if let found = keyTable.find(hash: scanned.keyHash) {
             let stored = keyTable.transactionID(found)
             if header.transactionID < stored { return 0 }
             if header.transactionID == stored {
-                if placement.hasCopy(found, in: sector) {
+                if placement.hasCopy(found, in: sectors.sector(of: entry.address)) {
                     lastScan.corruptEntries &+= 1
                     return header.entrySize
                 }

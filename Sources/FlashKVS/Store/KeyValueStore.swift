@@ -211,7 +211,7 @@ public final class KeyValueStore<Flash: FlashMemory> {
         self.redundancy = redundancy
         self.options = options
         self.alignmentUnits = EntryHeader.alignmentUnits(forPartitionAlignment: alignment)
-        self.entryAlignment = alignUp(alignment, 16)
+        self.entryAlignment = (Int(alignmentUnits) &+ 1) &* 16  // alignUp(alignment, 16), as the header's units say
         // Entries start at multiples of 16 within sectors: with sectors that
         // are multiples of 16 in a partition of at most 1 MiB, an address
         // fits 16 bits as a count of 16-byte units.
