@@ -43,7 +43,8 @@ measured() { grep -m 1 "^$1=" "$out/Measure.txt" | cut -d= -f2; }
 # symbols that ELF adds, grows or drops against BASE_ELF, per category:
 # "FlashKVS application Swift-runtime C-library". FlashKVS includes the
 # core's generic code specialized in the application module; application
-# is the program's own code (its main and its copy of the flash driver).
+# is the program's own code (its main and its copy of the flash driver),
+# which includes the store's initializers: they are inlined into main.
 symbol_growth() {
     listing() {
         arm-none-eabi-nm -S --defined-only "$1" | awk '$3 ~ /^[tTrRwW]$/ { print $4, $2 }' | LC_ALL=C sort
