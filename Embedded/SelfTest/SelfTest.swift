@@ -61,6 +61,23 @@ struct SelfTest {
             try withTestKey(40) { key throws(KVSError) in _ = try store.valueSize(key) }
         }
         check(store.count == 6, "count is 6 after 8 puts and 2 deletes")
+        // The initializers' checks, inlined into this firmware (as every
+        // firmware's), with values known only at run time.
+        for capacity in [0, -1, 32768] {
+            expectError(.invalidArgument, "a capacity outside 1...32767") { () throws(KVSError) in
+                _ = try KeyValueStore(partition: FlashPartition(flash), format: testFormat, capacity: capacity)
+            }
+        }
+        expectError(.invalidArgument, "redundancy 0") { () throws(KVSError) in
+            _ = try KeyValueStore(partition: FlashPartition(flash), format: testFormat, capacity: 16, redundancy: store.count - 6)
+        }
+        expectError(.invalidArgument, "maxSectors 0") { () throws(KVSError) in
+            _ = try KeyValueStore(partition: FlashPartition(flash), format: testFormat, capacity: 16, maxSectors: store.count - 6)
+        }
+        expectError(.invalidArgument, "no format") { () throws(KVSError) in
+            _ = try KeyValueStore(partition: FlashPartition(flash), formats: Array(repeating: testFormat, count: store.count - 6),
+                                  capacity: 16)
+        }
 
         attempt { () throws(KVSError) in
             try store.put("boot/count", value: UInt32(41))
